@@ -1,0 +1,49 @@
+# Two commands: `make demo` (install and start Tropa with demo data) and
+# `make test` (install and run the whole suite on SQLite and PostgreSQL).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: demo test test-sqlite test-postgres lint messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/tropa demo
+
+test: $(VENV)/.installed-test
+	bash scripts/system-deps.sh
+	$(MAKE) lint test-sqlite test-postgres
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.:src \
+		$(BIN)/python -m django makemigrations --check --dry-run
+
+test-sqlite: $(VENV)/.installed-test
+	$(PYTEST)
+
+# The demo-server and browser tests ran on SQLite above: the demo is SQLite by design.
+test-postgres: $(VENV)/.installed-test
+	bash scripts/with-postgres.sh $(PYTEST) -m "not server"
+
+messages: $(VENV)/.installed-test
+	cd src/tropa && TROPA_SECRET_KEY=$$(printf 'm%.0s' $$(seq 40)) TROPA_AUDIT_KEY=$$(printf 'a%.0s' $$(seq 40)) \
+		../../$(BIN)/tropa makemessages -l ru -l en --no-location --no-obsolete -i "migrations/*" \
+		&& TROPA_SECRET_KEY=$$(printf 'm%.0s' $$(seq 40)) TROPA_AUDIT_KEY=$$(printf 'a%.0s' $$(seq 40)) \
+		../../$(BIN)/tropa compilemessages
+
+clean:
+	rm -rf $(VENV) var

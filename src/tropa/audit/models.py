@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    """Every kind of event the audit log may hold. Adding one is a code change, on purpose."""
+
+    LOGIN = "auth.login", _("logged in")
+    LOGIN_FAILED = "auth.login_failed", _("wrong password")
+    LOGIN_THROTTLED = "auth.login_throttled", _("login refused: too many attempts")
+    OTP_FAILED = "auth.otp_failed", _("wrong or reused one-time code")
+    OTP_ENROLLED = "auth.otp_enrolled", _("enrolled an authenticator")
+    LOGIN_REVOKED_ACCOUNT = "auth.revoked_account", _("login refused: account revoked")
+    LOGOUT = "auth.logout", _("logged out")
+    STAFF_CREATED = "staff.created", _("staff account created")
+    STAFF_REVOKED = "staff.revoked", _("staff account revoked")
+    SESSION_REFUSED = "security.session_refused", _("unknown, expired or revoked session")
+    CSRF_REFUSED = "security.csrf_refused", _("form refused: missing or bad CSRF token")
+    CASE_OPENED = "case.opened", _("case file opened")
+
+
+class AuditEvent(models.Model):
+    """One row of the append-only, hash-chained audit log.
+
+    `mac` is HMAC-SHA256 over this row's fields and the previous row's mac,
+    keyed with a key kept outside the database. Rows carry staff and case ids
+    only, never names, addresses or text. Database triggers refuse UPDATE and
+    DELETE; the chain catches whoever drops them.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    action = models.CharField(max_length=64, choices=Action.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["case_id", "seq"]),
+            models.Index(fields=["actor_id", "seq"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class AuditHead(models.Model):
+    """The single row that serialises appends and remembers the chain's tip."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    mac = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit tip at row {self.seq}"

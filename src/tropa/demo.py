@@ -1,0 +1,121 @@
+"""`tropa demo`: one command from a fresh checkout to a running Tropa with demo data.
+
+Prepares the embedded SQLite database under ./var, creates the secrets, loads
+synthetic staff, prints their logins (password and a TOTP QR code for a phone
+authenticator) and serves the web app on 127.0.0.1 over plain HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tropa.secrets import secrets_init
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    alias: str
+    role: str
+    teams: tuple[str, ...]
+
+    @property
+    def password(self) -> str:
+        return f"tropa-demo-{self.username}"
+
+
+# Synthetic people only: aliases are bird and animal names, as volunteers use.
+DEMO_STAFF = (
+    DemoStaff("coordinator", "Oriole", "coordinator", ()),
+    DemoStaff("coordinator2", "Heron", "coordinator", ()),
+    DemoStaff("legal", "Lynx", "caseworker", ("legal",)),
+    DemoStaff("psychologist", "Otter", "caseworker", ("psychological",)),
+    DemoStaff("evacuation", "Falcon", "caseworker", ("evacuation", "documents")),
+    DemoStaff("visa", "Marten", "caseworker", ("visa",)),
+)
+
+
+def _demo_environment(data_dir: Path) -> None:
+    # The demo speaks plain HTTP on loopback, so cookies cannot be Secure and
+    # there is no TLS to redirect to. Production leaves both at their defaults.
+    os.environ.setdefault("TROPA_DATA_DIR", str(data_dir))
+    os.environ.setdefault("TROPA_SECURE_COOKIES", "0")
+    os.environ.setdefault("TROPA_SSL_REDIRECT", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tropa.settings")
+
+
+def demo_load() -> list[tuple[DemoStaff, str]]:
+    """Create the demo staff if absent; return each with its otpauth URI."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tropa.accounts.models import Staff
+    from tropa.accounts.services import staff_create, teams_ensure
+
+    teams_ensure()
+    logins = []
+    for person in DEMO_STAFF:
+        staff = Staff.objects.filter(username=person.username).first()
+        if staff is None:
+            staff = staff_create(
+                username=person.username,
+                alias=person.alias,
+                role=person.role,
+                password=person.password,
+                teams=list(person.teams),
+            )
+        device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=staff, name="demo phone", confirmed=True)
+        logins.append((person, device.config_url))
+    return logins
+
+
+def print_logins(logins: list[tuple[DemoStaff, str]], *, url: str, qr: bool) -> None:
+    import segno
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    console.rule("[bold]Tropa demo")
+    console.print(f"Web app: [bold]{url}[/bold]  (synthetic data only)")
+    for person, otpauth in logins:
+        teams = ", ".join(person.teams) or "-"
+        console.print(
+            f"\n[bold]{person.username}[/bold] / {person.password}   "
+            f"alias {person.alias}, {person.role}, teams: {teams}"
+        )
+        console.print(f"TOTP: {otpauth}", soft_wrap=True)
+        if qr:
+            segno.make(otpauth, error="l").terminal(compact=True)
+    sys.stdout.flush()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tropa demo")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data-dir", type=Path, default=Path("var"))
+    parser.add_argument("--no-qr", action="store_true", help="print otpauth URIs only")
+    parser.add_argument("--no-serve", action="store_true", help="prepare and print, then exit")
+    args = parser.parse_args(argv)
+
+    data_dir = args.data_dir.resolve()
+    _demo_environment(data_dir)
+    secrets_init(Path(os.environ.get("TROPA_SECRETS_DIR", data_dir / "secrets")))
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    logins = demo_load()
+    print_logins(logins, url=f"http://{args.host}:{args.port}/", qr=not args.no_qr)
+    if args.no_serve:
+        return 0
+    call_command("serve", bind=f"{args.host}:{args.port}", workers=args.workers)
+    return 0

@@ -1,0 +1,211 @@
+"""The one settings module. Every knob comes from the environment (see tropa.env).
+
+Defaults are the production ones: no debug, secure cookies, HSTS, TLS redirect.
+The demo and the tests loosen what plain HTTP on loopback needs, explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from tropa.env import env_bool, env_int, env_list, env_secret, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("TROPA_DATA_DIR", "var")).resolve()
+SECRETS_DIR = Path(env_str("TROPA_SECRETS_DIR", str(DATA_DIR / "secrets"))).resolve()
+
+DEBUG = env_bool("TROPA_DEBUG", False)
+SECRET_KEY = env_secret("TROPA_SECRET_KEY", fallback_file=SECRETS_DIR / "secret_key")
+# Keyed MAC for the audit chain. Kept apart from SECRET_KEY and outside the
+# database, so someone holding a copy of the database cannot re-forge the chain.
+AUDIT_HMAC_KEY = env_secret("TROPA_AUDIT_KEY", fallback_file=SECRETS_DIR / "audit_key")
+ALLOWED_HOSTS = env_list("TROPA_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "tropa.core",
+    "tropa.audit",
+    "tropa.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tropa.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "tropa.core.csrf.TropaCsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tropa.accounts.middleware.RefusedSessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# Django's W003 looks for its own CSRF middleware by name; ours subclasses it
+# (see tropa.core.csrf) and tropa.E004 checks that it is in place instead.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+
+ROOT_URLCONF = "tropa.urls"
+WSGI_APPLICATION = "tropa.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env_str("DATABASE_URL", "")
+    if url:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["CONN_HEALTH_CHECKS"] = True
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "tropa.sqlite3",
+        "OPTIONS": {
+            # WAL lets readers work while one writer commits; secure_delete
+            # overwrites freed pages so deleted ciphertext does not linger.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+            ),
+            # Take the write lock at BEGIN so two writers queue instead of
+            # failing with "database is locked" when a read upgrades to a write.
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Staff"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+
+# Staff sessions: short, sliding, gone when the browser closes.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_MINUTES = env_int("TROPA_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login throttling: more failures than this within a minute are refused.
+LOGIN_FAILURES_PER_MINUTE = env_int("TROPA_LOGIN_FAILURES_PER_MINUTE", 5, minimum=1)
+# A password check passed but the second factor not yet given expires after this.
+LOGIN_PENDING_SECONDS = env_int("TROPA_LOGIN_PENDING_SECONDS", 300, minimum=30)
+
+OTP_TOTP_ISSUER = "Tropa"
+
+# Cookies and transport. Plain HTTP is possible only when asked for explicitly
+# (the loopback demo); then the __Host- prefix, which needs Secure, is dropped.
+SECURE_COOKIES = env_bool("TROPA_SECURE_COOKIES", True)
+_COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
+SESSION_COOKIE_NAME = f"{_COOKIE_PREFIX}tropa_session"
+CSRF_COOKIE_NAME = f"{_COOKIE_PREFIX}tropa_csrf"
+LANGUAGE_COOKIE_NAME = "tropa_language"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "tropa.core.views.csrf_failure"
+
+SECURE_SSL_REDIRECT = env_bool("TROPA_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("TROPA_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("TROPA_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("TROPA_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# No third-party origin, no inline script, no eval: everything is served by us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+LANGUAGE_CODE = env_str("TROPA_LANGUAGE", "ru")
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Logs carry no IP address, user agent, username or message text (S8): the
+# request loggers that would print client addresses are silenced, and our own
+# code logs only ids and event names.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "null": {"class": "logging.NullHandler"},
+    },
+    "root": {"handlers": ["console"], "level": env_str("TROPA_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"handlers": ["null"], "propagate": False},
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+    },
+}

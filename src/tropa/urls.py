@@ -1,0 +1,12 @@
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts:home")),
+    path("accounts/", include("tropa.accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+handler404 = "tropa.core.views.not_found"
+handler500 = "tropa.core.views.server_error"

@@ -1,0 +1,116 @@
+"""Shared personas and helpers for every app's tests.
+
+Personas (as in healthchecks' Alice/Bob/Charlie): a coordinator, a caseworker
+in the legal team, and a caseworker in the visa team with nothing of the
+others'. Logins go through the real two-step flow unless a test only needs a
+signed-in browser session.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach beyond loopback (Tropa never calls out)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise RuntimeError(f"test tried to reach the network: {host}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@dataclass
+class Persona:
+    staff: Any
+    device: TOTPDevice
+    password: str = PASSWORD
+
+
+def make_persona(username: str, alias: str, role: str, teams: list[str]) -> Persona:
+    from tropa.accounts.services import staff_create, teams_ensure
+
+    teams_ensure()
+    staff = staff_create(username=username, alias=alias, role=role, password=PASSWORD, teams=teams)
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    return Persona(staff, device)
+
+
+@pytest.fixture
+def coordinator(db: None) -> Persona:
+    return make_persona("alice", "Oriole", "coordinator", [])
+
+
+@pytest.fixture
+def caseworker(db: None) -> Persona:
+    return make_persona("bob", "Lynx", "caseworker", ["legal"])
+
+
+@pytest.fixture
+def other_caseworker(db: None) -> Persona:
+    return make_persona("charlie", "Marten", "caseworker", ["visa"])
+
+
+def totp_code(device: TOTPDevice, *, steps_from_now: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + steps_from_now * device.step
+    return f"{totp.token():06d}"
+
+
+def password_step(client: Client, persona: Persona, password: str | None = None) -> Any:
+    return client.post(
+        "/accounts/login/",
+        {"username": persona.staff.username, "password": password or persona.password},
+    )
+
+
+def full_login(client: Client, persona: Persona) -> Any:
+    """The real two-step login; returns the response to the code step."""
+    response = password_step(client, persona)
+    assert response.status_code == 302, response.content[:500]
+    return client.post("/accounts/login/code/", {"code": totp_code(persona.device)})
+
+
+def sign_in(client: Client, persona: Persona) -> Client:
+    """A verified session without spending a TOTP step (for tests about other things)."""
+    from tropa.accounts.services import session_register
+
+    client.force_login(persona.staff)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = persona.device.persistent_id
+    session.save()
+    session_register(staff=persona.staff, session_key=session.session_key)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(coordinator: Persona) -> Iterator[Client]:
+    yield sign_in(Client(), coordinator)
+
+
+def audit_actions() -> list[str]:
+    from tropa.audit.models import AuditEvent
+
+    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
