@@ -58,19 +58,49 @@ def make_persona(username: str, alias: str, role: str, teams: list[str]) -> Pers
     return Persona(staff, device)
 
 
-@pytest.fixture
-def coordinator(db: None) -> Persona:
-    return make_persona("alice", "Oriole", "coordinator", [])
+@dataclass
+class Organisation:
+    """The three personas, team keys wrapped for them, and the offline recovery key."""
+
+    coordinator: Persona
+    caseworker: Persona
+    other_caseworker: Persona
+    recovery_private: bytes
 
 
 @pytest.fixture
-def caseworker(db: None) -> Persona:
-    return make_persona("bob", "Lynx", "caseworker", ["legal"])
+def org(db: None) -> Organisation:
+    from tropa.vault import services as vault
+
+    recovery = vault.organisation_key_init()
+    personas = (
+        make_persona("alice", "Oriole", "coordinator", []),
+        make_persona("bob", "Lynx", "caseworker", ["legal"]),
+        make_persona("charlie", "Marten", "caseworker", ["visa"]),
+    )
+    vault.team_keys_ensure()
+    return Organisation(*personas, recovery_private=recovery.private)
 
 
 @pytest.fixture
-def other_caseworker(db: None) -> Persona:
-    return make_persona("charlie", "Marten", "caseworker", ["visa"])
+def coordinator(org: Organisation) -> Persona:
+    return org.coordinator
+
+
+@pytest.fixture
+def caseworker(org: Organisation) -> Persona:
+    return org.caseworker
+
+
+@pytest.fixture
+def other_caseworker(org: Organisation) -> Persona:
+    return org.other_caseworker
+
+
+def keychain_of(persona: Persona) -> Any:
+    from tropa.vault.services import keychain_unlock
+
+    return keychain_unlock(staff=persona.staff, password=persona.password)
 
 
 def totp_code(device: TOTPDevice, *, steps_from_now: int = 0) -> str:
@@ -95,12 +125,25 @@ def full_login(client: Client, persona: Persona) -> Any:
 
 def sign_in(client: Client, persona: Persona) -> Client:
     """A verified session without spending a TOTP step (for tests about other things)."""
+    import base64
+
+    from django.conf import settings
+
     from tropa.accounts.services import session_register
+    from tropa.vault import crypto
+    from tropa.vault.session import SESSION_BLOB
 
     client.force_login(persona.staff)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = persona.device.persistent_id
+    # The same split as a real login: ciphertext in the session, key in a cookie.
+    session_key = crypto.session_key_generate()
+    blob = crypto.session_protect(
+        session_key, keychain_of(persona).private_key, session_id=f"staff:{persona.staff.pk}"
+    )
+    session[SESSION_BLOB] = base64.b64encode(blob).decode()
     session.save()
+    client.cookies[settings.VAULT_COOKIE_NAME] = base64.urlsafe_b64encode(session_key).decode()
     session_register(staff=persona.staff, session_key=session.session_key)
     return client
 

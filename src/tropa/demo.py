@@ -48,14 +48,18 @@ def _demo_environment(data_dir: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tropa.settings")
 
 
-def demo_load() -> list[tuple[DemoStaff, str]]:
-    """Create the demo staff if absent; return each with its otpauth URI."""
+def demo_load(data_dir: Path) -> list[tuple[DemoStaff, str]]:
+    """Create the demo staff, keys and cases if absent; return logins with otpauth URIs."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from tropa.accounts.models import Staff
     from tropa.accounts.services import staff_create, teams_ensure
+    from tropa.vault import services as vault
+    from tropa.vault.models import OrganisationKey
 
     teams_ensure()
+    if not OrganisationKey.objects.exists():
+        _recovery_key_init(data_dir)
     logins = []
     for person in DEMO_STAFF:
         staff = Staff.objects.filter(username=person.username).first()
@@ -71,7 +75,33 @@ def demo_load() -> list[tuple[DemoStaff, str]]:
         if device is None:
             device = TOTPDevice.objects.create(user=staff, name="demo phone", confirmed=True)
         logins.append((person, device.config_url))
+    vault.team_keys_ensure()
+    _demo_cases()
     return logins
+
+
+def _recovery_key_init(data_dir: Path) -> None:
+    """In production the private half goes offline; the demo keeps it beside the data."""
+    import base64
+
+    from tropa.vault import services as vault
+
+    pair = vault.organisation_key_init()
+    path = data_dir / "offline-recovery-key-DEMO-ONLY"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(base64.b64encode(pair.private).decode() + "\n")
+
+
+def _demo_cases() -> None:
+    """A few dozen synthetic cases through the same sealing path intake uses."""
+    from tropa.accounts.models import Staff
+    from tropa.cases.demo_data import demo_cases_load
+    from tropa.vault import services as vault
+
+    lead = DEMO_STAFF[0]
+    staff = Staff.objects.get(username=lead.username)
+    demo_cases_load(assigner=vault.keychain_unlock(staff=staff, password=lead.password))
 
 
 def print_logins(logins: list[tuple[DemoStaff, str]], *, url: str, qr: bool) -> None:
@@ -113,9 +143,9 @@ def main(argv: list[str]) -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
-    logins = demo_load()
+    logins = demo_load(data_dir)
     print_logins(logins, url=f"http://{args.host}:{args.port}/", qr=not args.no_qr)
     if args.no_serve:
         return 0
-    call_command("serve", bind=f"{args.host}:{args.port}", workers=args.workers)
+    call_command("serve", bind=f"{args.host}:{args.port}", workers=args.workers, with_jobs=True)
     return 0

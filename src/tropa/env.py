@@ -7,6 +7,9 @@ falling back to an insecure default.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 from pathlib import Path
 
@@ -74,3 +77,34 @@ def env_secret(name: str, *, fallback_file: Path | None = None, min_length: int 
     if len(value) < min_length:
         raise ImproperlyConfigured(f"{source} must hold at least {min_length} characters")
     return value
+
+
+def env_keyring(name: str, *, fallback_file: Path | None = None) -> dict[int, bytes]:
+    """A versioned keyring, JSON {"1": "<base64 of 32 bytes>", ...}, from a secret."""
+    raw = env_secret(name, fallback_file=fallback_file, min_length=10)
+    try:
+        parsed = json.loads(raw)
+        keyring = {
+            int(version): base64.b64decode(key, validate=True) for version, key in parsed.items()
+        }
+    except (ValueError, TypeError, AttributeError, binascii.Error):
+        raise ImproperlyConfigured(f'{name} must be JSON like {{"1": "<base64 key>"}}') from None
+    if not keyring or any(len(key) != 32 or version < 1 for version, key in keyring.items()):
+        raise ImproperlyConfigured(f"{name} must hold 32-byte keys under versions 1, 2, ...")
+    return keyring
+
+
+def env_retention(name: str, default: dict[str, int]) -> dict[str, int]:
+    """Days to keep closed cases, as "outcome=days,...,*=days"."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return dict(default)
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        outcome, _, days = item.partition("=")
+        if not days.strip().isdigit():
+            raise ImproperlyConfigured(f"{name} must look like 'lost_contact=30,*=90'")
+        result[outcome.strip()] = int(days)
+    if "*" not in result:
+        raise ImproperlyConfigured(f"{name} needs a '*=days' default")
+    return result

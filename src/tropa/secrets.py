@@ -6,11 +6,20 @@ Runs without Django settings, because the settings refuse to load without them.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import secrets
 from pathlib import Path
 
-SECRET_FILES = ("secret_key", "audit_key")
+SECRET_FILES = ("secret_key", "audit_key", "blind_index_key", "field_keys")
+
+
+def _new_secret(name: str) -> str:
+    if name == "field_keys":
+        # Versioned, so a rotation can add version 2 while rows under 1 still open.
+        return json.dumps({"1": base64.b64encode(secrets.token_bytes(32)).decode()})
+    return secrets.token_urlsafe(48)
 
 
 def secrets_init(directory: Path) -> list[Path]:
@@ -24,7 +33,7 @@ def secrets_init(directory: Path) -> list[Path]:
             continue
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.write(_new_secret(name) + "\n")
         created.append(path)
     return created
 

@@ -12,7 +12,15 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from tropa.env import env_bool, env_int, env_list, env_secret, env_str
+from tropa.env import (
+    env_bool,
+    env_int,
+    env_keyring,
+    env_list,
+    env_retention,
+    env_secret,
+    env_str,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("TROPA_DATA_DIR", "var")).resolve()
@@ -23,6 +31,12 @@ SECRET_KEY = env_secret("TROPA_SECRET_KEY", fallback_file=SECRETS_DIR / "secret_
 # Keyed MAC for the audit chain. Kept apart from SECRET_KEY and outside the
 # database, so someone holding a copy of the database cannot re-forge the chain.
 AUDIT_HMAC_KEY = env_secret("TROPA_AUDIT_KEY", fallback_file=SECRETS_DIR / "audit_key")
+# Keyed HMAC for blind indexes (duplicate detection without storing values).
+BLIND_INDEX_KEY = env_secret("TROPA_BLIND_INDEX_KEY", fallback_file=SECRETS_DIR / "blind_index_key")
+# Versioned server keys for fields that are not per-case (intake state, later
+# volunteer details): {"1": base64 key, "2": ...}; the highest version encrypts.
+VAULT_FIELD_KEYS = env_keyring("TROPA_FIELD_KEYS", fallback_file=SECRETS_DIR / "field_keys")
+VAULT_FIELD_KEYS_FILE = SECRETS_DIR / "field_keys"
 ALLOWED_HOSTS = env_list("TROPA_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
@@ -33,9 +47,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "huey.contrib.djhuey",
     "tropa.core",
     "tropa.audit",
     "tropa.accounts",
+    "tropa.vault",
+    "tropa.cases",
+    "tropa.intake",
 ]
 
 MIDDLEWARE = [
@@ -133,12 +151,39 @@ LOGIN_PENDING_SECONDS = env_int("TROPA_LOGIN_PENDING_SECONDS", 300, minimum=30)
 
 OTP_TOTP_ISSUER = "Tropa"
 
+# Argon2id cost for staff private keys ("interactive": 3 passes over 64 MiB).
+VAULT_KDF = env_str("TROPA_VAULT_KDF", "interactive")
+
+# Crypto-shredding: days a closed case is kept, by outcome ("*" for the rest).
+RETENTION_DAYS = env_retention("TROPA_RETENTION_DAYS", {"*": 90, "suspected_infiltration": 365})
+
+# Huey runs periodic jobs (retention); SQLite storage next to the database by
+# default, Redis when TROPA_REDIS_URL is set.
+HUEY = (
+    {
+        "huey_class": "huey.RedisHuey",
+        "name": "tropa",
+        "url": env_str("TROPA_REDIS_URL"),
+        "immediate": False,
+    }
+    if env_str("TROPA_REDIS_URL", "")
+    else {
+        "huey_class": "huey.SqliteHuey",
+        "name": "tropa",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": False,
+    }
+)
+
 # Cookies and transport. Plain HTTP is possible only when asked for explicitly
 # (the loopback demo); then the __Host- prefix, which needs Secure, is dropped.
 SECURE_COOKIES = env_bool("TROPA_SECURE_COOKIES", True)
 _COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
 SESSION_COOKIE_NAME = f"{_COOKIE_PREFIX}tropa_session"
 CSRF_COOKIE_NAME = f"{_COOKIE_PREFIX}tropa_csrf"
+# Holds the random key that unlocks the staff private key kept (encrypted) in
+# the server session: neither half alone opens anything.
+VAULT_COOKIE_NAME = f"{_COOKIE_PREFIX}tropa_vault"
 LANGUAGE_COOKIE_NAME = "tropa_language"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
@@ -184,6 +229,10 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
+
+# Uploaded files, only ever as ciphertext (tropa.vault.files); never served directly.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/nowhere-media/"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/", include("tropa.accounts.urls")),
+    path("cases/", include("tropa.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 

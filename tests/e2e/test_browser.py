@@ -91,3 +91,23 @@ def test_revoked_volunteer_is_thrown_out_at_once(
     volunteer.reload()
     volunteer.wait_for_url("**/accounts/login/?ended=1")
     assert "Ваша сессия завершилась" in volunteer.inner_text("main")
+
+
+def test_caseworker_opens_only_the_cases_of_their_team(
+    page_factory: Any, demo_server: DemoServer
+) -> None:
+    page = page_factory()
+    _log_in(page, demo_server, "legal")
+    page.click("header a:text('Дела')")
+    page.wait_for_url("**/cases/")
+    links = page.locator("table a")
+    assert links.count() >= 1
+    hrefs = links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    visible = {href.rstrip("/").rsplit("/", 1)[1] for href in hrefs}
+    links.first.click()
+    page.wait_for_url("**/cases/*/")
+    assert "(synthetic)" in page.inner_text("main")  # the decrypted identity
+
+    hidden = next(str(pk) for pk in range(1, 40) if str(pk) not in visible)
+    response = page.goto(f"{demo_server.url}/cases/{hidden}/")
+    assert response.status == 404

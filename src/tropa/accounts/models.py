@@ -14,8 +14,10 @@ class Role(models.TextChoices):
 
 
 class TeamKind(models.TextChoices):
-    """The services a case can need; each is done by a team of that kind."""
+    """The services a case can need, each done by a team of that kind, and the
+    core team of coordinators, through whose key coordinators read every case."""
 
+    COORDINATORS = "coordinators", _("coordinators")
     LEGAL = "legal", _("legal")
     PSYCHOLOGICAL = "psychological", _("psychological")
     EVACUATION = "evacuation", _("evacuation")

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tropa.accounts.models import LoginFailure, Staff, StaffSession, Team, TeamKind
 from tropa.audit.models import Action
 from tropa.audit.services import audit_record
+from tropa.vault import services as vault
 
 
 class PasswordOutcome(enum.Enum):
@@ -46,10 +47,22 @@ def staff_create(
     password: str,
     teams: list[str] | None = None,
     created_by: Staff | None = None,
+    keychain: vault.Keychain | None = None,
 ) -> Staff:
+    """A new account with its own key pair (private half under the password).
+
+    With the creator's keychain, the keys of the new member's teams (all teams
+    for a coordinator) are wrapped for them now; without one (bootstrap, demo),
+    `vault.team_keys_ensure()` wraps team keys when it creates them.
+    """
     staff = Staff.objects.create_user(username=username, password=password, alias=alias, role=role)
     if teams:
         staff.teams.set(Team.objects.filter(kind__in=teams))
+    vault.staff_keys_create(staff=staff, password=password)
+    if keychain is not None:
+        held = Team.objects.all() if staff.is_coordinator else staff.teams.all()
+        for team in held.filter(key__isnull=False):
+            vault.team_holder_add(team=team, staff=staff, by=keychain)
     audit_record(
         action=Action.STAFF_CREATED,
         actor_id=created_by.pk if created_by else None,
@@ -139,10 +152,17 @@ def session_forget(*, staff: Staff, session_key: str | None) -> None:
 
 
 @transaction.atomic
-def staff_revoke(*, staff: Staff, by: Staff) -> None:
-    """Lock a (possibly compromised) account out now: every session dies at once."""
+def staff_revoke(*, staff: Staff, by: Staff, keychain: vault.Keychain | None = None) -> list[Team]:
+    """Lock a (possibly compromised) account out now.
+
+    Every session dies at once; every wrap made for the account and its key
+    pair are deleted; with the revoker's keychain, every team key it held is
+    rotated (and each case key wrapped for those teams re-wrapped), so a copy
+    of an old team key opens nothing new. Returns the rotated teams.
+    """
     if staff.pk == by.pk:
         raise ValueError("a coordinator cannot revoke their own account")
+    held_teams = [key.team for key in vault.held_team_keys_of(staff)]
     Staff.objects.filter(pk=staff.pk).update(
         is_active=False,
         revoked_at=timezone.now(),
@@ -153,5 +173,15 @@ def staff_revoke(*, staff: Staff, by: Staff) -> None:
     Session.objects.filter(session_key__in=keys).delete()
     StaffSession.objects.filter(staff=staff).delete()
     TOTPDevice.objects.filter(user=staff).delete()
+    vault.staff_keys_destroy(staff=staff)
     audit_record(action=Action.STAFF_REVOKED, actor_id=by.pk, detail={"staff_id": staff.pk})
+    rotated = []
+    if keychain is not None:
+        for team in held_teams:
+            vault.team_key_rotate(team=team, by=keychain)
+            audit_record(
+                action=Action.TEAM_KEY_ROTATED, actor_id=by.pk, detail={"team_id": team.pk}
+            )
+            rotated.append(team)
     staff.refresh_from_db()
+    return rotated

@@ -18,6 +18,7 @@ from tropa.accounts import selectors, services
 from tropa.accounts.decorators import coordinator_required, staff_required
 from tropa.accounts.forms import OtpForm, PasswordForm
 from tropa.accounts.models import Staff
+from tropa.vault.session import keychain_for, vault_session_begin, vault_session_end
 
 PENDING_ID = "tropa.pending_staff_id"
 PENDING_SINCE = "tropa.pending_since"
@@ -36,8 +37,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request.session[PENDING_ID] = check.staff.pk
             request.session[PENDING_SINCE] = int(time.time())
             if services.otp_confirmed_device(check.staff) is None:
-                return redirect("accounts:otp_enrol")
-            return redirect("accounts:otp_verify")
+                response = redirect("accounts:otp_enrol")
+            else:
+                response = redirect("accounts:otp_verify")
+            vault_session_begin(
+                request=request,
+                response=response,
+                staff=check.staff,
+                password=form.cleaned_data["password"],
+            )
+            return response
         if check.outcome is services.PasswordOutcome.THROTTLED:
             form.add_error(None, _("Too many attempts. Wait a minute before trying again."))
         else:
@@ -115,7 +124,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.session_forget(staff=request.user, session_key=request.session.session_key)
     logout(request)
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    vault_session_end(response)
+    return response
 
 
 @staff_required
@@ -135,7 +146,7 @@ def staff_revoke_view(request: HttpRequest, staff_id: int) -> HttpResponse:
     if target.pk == request.user.pk:
         messages.error(request, _("You cannot revoke your own account."))
     else:
-        services.staff_revoke(staff=target, by=request.user)
+        services.staff_revoke(staff=target, by=request.user, keychain=keychain_for(request))
         messages.success(
             request, _("%(alias)s is revoked: all sessions ended.") % {"alias": target.alias}
         )

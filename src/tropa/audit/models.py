@@ -19,6 +19,14 @@ class Action(models.TextChoices):
     SESSION_REFUSED = "security.session_refused", _("unknown, expired or revoked session")
     CSRF_REFUSED = "security.csrf_refused", _("form refused: missing or bad CSRF token")
     CASE_OPENED = "case.opened", _("case file opened")
+    CASE_ASSIGNED = "case.assigned", _("case assigned")
+    CASE_UNASSIGNED = "case.unassigned", _("case unassigned")
+    CASE_CLOSED = "case.closed", _("case closed")
+    CASE_SHREDDED = "case.shredded", _("case destroyed (crypto-shredding)")
+    CASE_RECOVERED = "case.recovered", _("case access restored with the recovery key")
+    KEYS_INITIALISED = "keys.initialised", _("organisation recovery key created")
+    FIELD_KEY_ROTATED = "keys.field_key_rotated", _("field encryption key rotated")
+    TEAM_KEY_ROTATED = "keys.team_key_rotated", _("team key rotated")
 
 
 class AuditEvent(models.Model):

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-TEAM_KINDS = ["legal", "psychological", "evacuation", "documents", "visa"]
+TEAM_KINDS = ["coordinators", "legal", "psychological", "evacuation", "documents", "visa"]
 
 
 def create_teams(apps, schema_editor):

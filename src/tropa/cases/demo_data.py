@@ -1,0 +1,68 @@
+"""Synthetic demo cases: invented people, sealed through the intake path."""
+
+from __future__ import annotations
+
+import random
+
+from tropa.accounts.models import Team
+from tropa.cases.models import Case, Status
+from tropa.cases.services import IntakeKeys, case_append_inbound, case_assign, case_seal
+from tropa.vault import services as vault
+
+CATEGORIES = [
+    ("not_called_up", 20),
+    ("summons", 50),
+    ("conscript", 60),
+    ("mobilised", 85),
+    ("contract_before", 70),
+    ("contract_after", 75),
+    ("wounded", 80),
+    ("awol", 90),
+    ("prison_recruit", 85),
+    ("foreign_contract", 80),
+]
+REGIONS = ["central", "northwest", "south", "volga", "urals", "siberia", "far_east"]
+FIRST = ["Ivan", "Pavel", "Sergei", "Artem", "Denis", "Oleg", "Maxim", "Nikita", "Roman", "Ilya"]
+LAST = ["Testov", "Primerov", "Demov", "Obraztsov", "Vymyslov"]
+STORIES = [
+    "Received a summons at work, the hearing is next week.",
+    "My unit is being sent to the front within days.",
+    "I am in hospital after being wounded and they want me back.",
+    "I signed a contract before the invasion and want to leave.",
+]
+
+
+def demo_cases_load(*, assigner: vault.Keychain | None, count: int = 36, seed: int = 2026) -> int:
+    """Create `count` cases unless cases exist; returns how many were made.
+
+    With a coordinator's keychain, every third case is assigned to a team so
+    that the demo caseworkers have something to open.
+    """
+    if Case.objects.exists():
+        return 0
+    rng = random.Random(seed)  # noqa: S311  (synthetic data, not secrets)
+    keys = IntakeKeys.load()
+    statuses = list(Status)
+    for n in range(count):
+        category, urgency = rng.choice(CATEGORIES)
+        case = case_seal(
+            keys=keys,
+            identity={
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)} (synthetic)",
+                "phone": f"+7 900 {n:03d}-00-00",
+                "telegram_id": str(900_000_000 + n),
+            },
+            answers=[rng.choice(STORIES)],
+            category=category,
+            urgency=min(100, urgency + rng.randint(-10, 10)),
+            language=rng.choice(["ru", "ru", "en"]),
+            region=rng.choice(REGIONS),
+            channel=rng.choice(["telegram", "web"]),
+        )
+        case_append_inbound(case=case, text="Hello, is anyone there?")
+        Case.objects.filter(pk=case.pk).update(status=statuses[n % len(statuses)])
+    if assigner is not None:
+        teams = list(Team.objects.exclude(kind="coordinators"))
+        for index, case in enumerate(Case.objects.order_by("pk")[: count // 3]):
+            case_assign(case=case, keychain=assigner, team=teams[index % len(teams)])
+    return count

@@ -1,0 +1,126 @@
+"""A case: clear metadata for the queue, everything identifying under the case key.
+
+In clear (cannot identify anyone): codename, status, category, urgency,
+language, coarse region, channel, timestamps. Encrypted: identity details,
+intake answers, messages, notes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tropa.vault import crypto
+from tropa.vault.fields import (
+    EncryptedBytesField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    Keyring,
+    Locked,
+)
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("new")
+    TRIAGE = "triage", _("triage")
+    VERIFICATION = "verification", _("verification")
+    IN_PROGRESS = "in_progress", _("in progress")
+    ON_THE_MOVE = "on_the_move", _("on the move")
+    CLOSED = "closed", _("closed")
+
+
+class Case(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    codename = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    category = models.CharField(max_length=32, blank=True)
+    urgency = models.PositiveSmallIntegerField(default=0)
+    language = models.CharField(max_length=8, blank=True)
+    region = models.CharField(max_length=32, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    # The case's own X25519 pair: intake seals new messages to the public half
+    # without being able to read anything; the private half is under the case key.
+    public_key = models.BinaryField()
+    private_key = EncryptedBytesField()
+    identity = EncryptedJSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-urgency", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.codename
+
+    def vault_keyring(self) -> Keyring:
+        key = self.__dict__.get("_case_key")
+        if key is None:
+            raise Locked(f"case {self.pk} is locked: no key was unwrapped for it")
+        return {1: key}
+
+    def vault_unlock(self, case_key: bytes) -> None:
+        self.__dict__["_case_key"] = case_key
+
+    @property
+    def is_unlocked(self) -> bool:
+        return "_case_key" in self.__dict__
+
+
+class EntryKind(models.TextChoices):
+    ANSWER = "answer", _("intake answer")
+    MESSAGE_IN = "message_in", _("message from the applicant")
+    MESSAGE_OUT = "message_out", _("message to the applicant")
+    NOTE = "note", _("internal note")
+
+
+class CaseEntry(models.Model):
+    """One timeline item. Entries written by intake carry their own key, sealed
+    to the case public key (write-only); staff entries use the case key."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    author = models.ForeignKey(
+        "accounts.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    entry_key_wrapped = models.BinaryField(null=True, blank=True)
+    body = EncryptedTextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in case {self.case_id}"
+
+    def entry_context(self) -> bytes:
+        return f"tropa.case-entry:{self.uid}".encode()
+
+    def vault_keyring(self) -> Keyring:
+        if self.entry_key_wrapped is None:
+            return self.case.vault_keyring()
+        key = self.__dict__.get("_entry_key")
+        if key is None:
+            key = crypto.unwrap_key(
+                self.case.private_key, bytes(self.entry_key_wrapped), context=self.entry_context()
+            )
+            self.__dict__["_entry_key"] = key
+        return {1: key}
+
+
+class CaseIndex(models.Model):
+    """Blind index of an identifying value (passport number, Telegram id) for
+    duplicate detection: a keyed HMAC, the key outside the database."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="indexes")
+    kind = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} index of case {self.case_id}"

@@ -1,0 +1,263 @@
+"""Writes on cases. Sealing and appending need only public keys (intake);
+everything else needs a keychain that can unwrap the case key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tropa.accounts.models import Staff, Team
+from tropa.audit.models import Action
+from tropa.audit.services import audit_record
+from tropa.cases.codenames import codename_generate
+from tropa.cases.models import Case, CaseEntry, CaseIndex, EntryKind, Status
+from tropa.vault import crypto
+from tropa.vault import services as vault
+from tropa.vault.models import CaseKeyWrap
+
+# Identity values that get a blind index, for duplicate detection.
+INDEXED_IDENTITY_KINDS = ("passport_number", "foreign_passport_number", "telegram_id", "phone")
+
+
+@dataclass(frozen=True)
+class IntakeKeys:
+    """What the internet-facing intake process holds: public keys only."""
+
+    coordinators_public: bytes
+    recovery_public: bytes
+
+    @classmethod
+    def load(cls) -> IntakeKeys:
+        keys = vault.intake_public_keys()
+        return cls(coordinators_public=keys["coordinators"], recovery_public=keys["recovery"])
+
+
+@transaction.atomic
+def case_seal(
+    *,
+    keys: IntakeKeys,
+    identity: dict[str, str],
+    answers: list[str],
+    category: str = "",
+    urgency: int = 0,
+    language: str = "",
+    region: str = "",
+    channel: str = "",
+) -> Case:
+    """Create a case the intake process itself cannot open once this returns.
+
+    The case key exists in memory only for this call: it encrypts the identity
+    and the answers, is sealed for the coordinators' team and the recovery key,
+    and is then dropped.
+    """
+    case_key = crypto.random_key()
+    pair = crypto.keypair_generate()
+    case = Case(
+        codename=codename_generate(),
+        category=category,
+        urgency=urgency,
+        language=language,
+        region=region,
+        channel=channel,
+        public_key=pair.public,
+    )
+    case.vault_unlock(case_key)
+    case.private_key = pair.private
+    case.identity = identity
+    _save_with_unique_codename(case)
+    for text in answers:
+        entry = CaseEntry(case=case, kind=EntryKind.ANSWER)
+        entry.body = text
+        entry.save()
+    context = vault.case_context(case.pk)
+    CaseKeyWrap.objects.bulk_create(
+        [
+            CaseKeyWrap(
+                case=case,
+                team=vault.coordinators_team(),
+                wrapped=crypto.wrap_key(keys.coordinators_public, case_key, context=context),
+            ),
+            CaseKeyWrap(
+                case=case, wrapped=crypto.wrap_key(keys.recovery_public, case_key, context=context)
+            ),
+        ]
+    )
+    _index_identity(case, identity)
+    case.__dict__.pop("_case_key")
+    return case
+
+
+def _save_with_unique_codename(case: Case) -> None:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                case.save()
+            return
+        except IntegrityError:
+            case.codename = codename_generate()
+    raise RuntimeError("could not find a free codename")
+
+
+def _index_identity(case: Case, identity: dict[str, str]) -> None:
+    CaseIndex.objects.bulk_create(
+        [
+            CaseIndex(case=case, kind=kind, digest=vault.blind_index(identity[kind], kind=kind))
+            for kind in INDEXED_IDENTITY_KINDS
+            if identity.get(kind)
+        ]
+    )
+
+
+def case_append_inbound(*, case: Case, text: str, kind: str = EntryKind.MESSAGE_IN) -> CaseEntry:
+    """Append a message using only the case public key: write-only, like intake."""
+    entry_key = crypto.random_key()
+    entry = CaseEntry(case=case, kind=kind)
+    entry.entry_key_wrapped = crypto.wrap_key(
+        bytes(case.public_key), entry_key, context=entry.entry_context()
+    )
+    entry.__dict__["_entry_key"] = entry_key
+    entry.body = text
+    entry.save()
+    entry.__dict__.pop("_entry_key")
+    return entry
+
+
+def case_unlock(*, case: Case, keychain: vault.Keychain) -> Case:
+    """Unwrap the case key for this request; MissingWrap if the person has no access."""
+    if not case.is_unlocked:
+        case.vault_unlock(vault.case_key_unwrap(case_id=case.pk, keychain=keychain))
+    return case
+
+
+def case_open(*, case: Case, keychain: vault.Keychain) -> Case:
+    """Unlock a case file for reading, and record that it was opened."""
+    case_unlock(case=case, keychain=keychain)
+    audit_record(action=Action.CASE_OPENED, actor_id=keychain.staff_id, case_id=case.pk)
+    return case
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, keychain: vault.Keychain, text: str) -> CaseEntry:
+    case_unlock(case=case, keychain=keychain)
+    entry = CaseEntry(case=case, kind=EntryKind.NOTE, author_id=keychain.staff_id)
+    entry.body = text
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def case_assign(
+    *, case: Case, keychain: vault.Keychain, staff: Staff | None = None, team: Team | None = None
+) -> None:
+    """Give a person or a team access: wrap the case key for them."""
+    if (staff is None) == (team is None):
+        raise ValueError("assign to exactly one staff member or one team")
+    case_unlock(case=case, keychain=keychain)
+    vault.case_key_wrap(
+        case_id=case.pk,
+        case_key=case.vault_keyring()[1],
+        staff=staff,
+        team=team,
+        assigned_by=Staff.objects.get(pk=keychain.staff_id),
+    )
+    audit_record(
+        action=Action.CASE_ASSIGNED,
+        actor_id=keychain.staff_id,
+        case_id=case.pk,
+        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk},  # type: ignore[union-attr]
+    )
+
+
+@transaction.atomic
+def case_unassign(
+    *, case: Case, by: Staff, staff: Staff | None = None, team: Team | None = None
+) -> None:
+    """Take access away: the wrap is deleted, so the key no longer reaches them."""
+    if (staff is None) == (team is None):
+        raise ValueError("unassign exactly one staff member or one team")
+    CaseKeyWrap.objects.filter(case=case, staff=staff, team=team).delete()
+    audit_record(
+        action=Action.CASE_UNASSIGNED,
+        actor_id=by.pk,
+        case_id=case.pk,
+        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk},  # type: ignore[union-attr]
+    )
+
+
+@transaction.atomic
+def case_close(*, case: Case, by: Staff, outcome: str) -> None:
+    Case.objects.filter(pk=case.pk).update(
+        status=Status.CLOSED, closed_at=timezone.now(), outcome=outcome
+    )
+    audit_record(action=Action.CASE_CLOSED, actor_id=by.pk, case_id=case.pk)
+
+
+@transaction.atomic
+def case_shred(*, case_id: int, by: Staff | None = None, reason: str = "deleted") -> None:
+    """Crypto-shredding: every wrap of the case key goes, then every ciphertext.
+
+    Without a wrap nothing can recover the case key, so a backup taken after
+    this holds only ciphertext no key in the store opens. SQLite overwrites the
+    freed pages (secure_delete); PostgreSQL leaves dead tuples until VACUUM,
+    which is why the wraps matter more than the rows.
+    """
+    CaseKeyWrap.objects.filter(case_id=case_id).delete()
+    CaseIndex.objects.filter(case_id=case_id).delete()
+    CaseEntry.objects.filter(case_id=case_id).delete()
+    Case.objects.filter(pk=case_id).delete()
+    audit_record(
+        action=Action.CASE_SHREDDED,
+        actor_id=by.pk if by else None,
+        case_id=case_id,
+        detail={"reason": reason},
+    )
+
+
+def retention_due(*, now: datetime | None = None) -> list[int]:
+    """Closed cases whose retention period, set per outcome, has passed."""
+    now = now or timezone.now()
+    days = settings.RETENTION_DAYS
+    due = []
+    for case_id, outcome, closed_at in Case.objects.filter(closed_at__isnull=False).values_list(
+        "pk", "outcome", "closed_at"
+    ):
+        keep = days.get(outcome, days["*"])
+        if closed_at + timedelta(days=keep) <= now:
+            due.append(case_id)
+    return due
+
+
+def retention_run(*, now: datetime | None = None) -> int:
+    """Shred every case past retention; returns how many."""
+    due = retention_due(now=now)
+    for case_id in due:
+        case_shred(case_id=case_id, reason="retention")
+    return len(due)
+
+
+def duplicates_of(*, kind: str, value: str) -> list[int]:
+    """Ids of cases holding the same identifying value, found through the blind index."""
+    digest = vault.blind_index(value, kind=kind)
+    return list(
+        CaseIndex.objects.filter(kind=kind, digest=digest).values_list("case_id", flat=True)
+    )
+
+
+@transaction.atomic
+def case_recover(
+    *, case: Case, recovery_private: bytes, staff: Staff | None = None, team: Team | None = None
+) -> None:
+    """Re-grant access with the offline recovery key (e.g. the only assignee was revoked)."""
+    case_key = vault.case_key_unwrap_with_recovery(
+        case_id=case.pk, recovery_private=recovery_private
+    )
+    vault.case_key_wrap(case_id=case.pk, case_key=case_key, staff=staff, team=team)
+    audit_record(
+        action=Action.CASE_RECOVERED,
+        case_id=case.pk,
+        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk} if team else {},
+    )

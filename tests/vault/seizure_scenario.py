@@ -1,0 +1,114 @@
+"""Run by test_seizure.py in a separate process with a real, committed database.
+
+Plants canaries through the real code paths (intake conversation, sealing,
+later messages, an uploaded file, a staff note, a staff member opening the
+case file over HTTP), shreds one more case, and prints a JSON summary. The
+test then searches every byte the server left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+CANARIES = {
+    "name": "Канарейкин Фёдор Игнатьевич",
+    "latin_name": "Fyodor Kanareykin",
+    "phone": "+79165550199",
+    "passport": "4509771234",
+    "foreign_passport": "752291847",
+    "telegram_id": "7345901122",
+    "free_text": "Меня забирают в часть под Белгородом в пятницу",
+    "message": "CANARY-MESSAGE: I am at the station now",
+    "note": "CANARY-NOTE: met his sister at the cafe",
+    "file": "CANARY-PHOTO-BYTES-FROM-PASSPORT-SCAN",
+}
+SHREDDED = {"name": "Shreddy McShredface", "answer": "CANARY-SHRED: answer to be destroyed"}
+
+
+def main(data_dir: Path) -> None:
+    os.environ["TROPA_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tropa.settings")
+    from tropa.secrets import secrets_init
+
+    secrets_init(data_dir / "secrets")
+    import django
+
+    django.setup()
+    logging.getLogger().setLevel(logging.DEBUG)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(json.dumps(plant()))
+
+
+def plant() -> dict[str, object]:
+    from django.test import Client
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tropa.accounts.services import staff_create
+    from tropa.cases.services import IntakeKeys, case_note_add, case_seal, case_shred
+    from tropa.intake import services as intake
+    from tropa.vault import services as vault
+    from tropa.vault.files import file_seal
+
+    vault.organisation_key_init()
+    coordinator = staff_create(
+        username="coord", alias="Oriole", role="coordinator", password="pw-coordinator-1"
+    )
+    device = TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
+    vault.team_keys_ensure()
+    keys = IntakeKeys.load()
+
+    chat = CANARIES["telegram_id"]
+    conversation = intake.conversation_save(
+        channel="telegram",
+        chat_id=chat,
+        state={"answers": [CANARIES["free_text"], CANARIES["name"]]},
+    )
+    identity = {
+        "name": CANARIES["name"],
+        "latin_name": CANARIES["latin_name"],
+        "phone": CANARIES["phone"],
+        "passport_number": CANARIES["passport"],
+        "foreign_passport_number": CANARIES["foreign_passport"],
+        "telegram_id": chat,
+    }
+    case = intake.conversation_complete(
+        conversation=conversation,
+        keys=keys,
+        identity=identity,
+        answers=[CANARIES["free_text"]],
+        category="mobilised",
+        urgency=95,
+        language="ru",
+        region="central",
+        channel="telegram",
+    )
+    intake.conversation_append(conversation=conversation, text=CANARIES["message"])
+    file_seal(public_key=bytes(case.public_key), src=io.BytesIO(CANARIES["file"].encode() * 50))
+
+    client = Client()
+    client.post("/accounts/login/", {"username": "coord", "password": "pw-coordinator-1"})
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    client.post("/accounts/login/code/", {"code": f"{code:06d}"})
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert CANARIES["name"] in page and CANARIES["message"] in page, "staff could not read the case"
+
+    keychain = vault.keychain_unlock(staff=coordinator, password="pw-coordinator-1")
+    from tropa.cases.models import Case
+
+    case_note_add(case=Case.objects.get(pk=case.pk), keychain=keychain, text=CANARIES["note"])
+
+    doomed = case_seal(keys=keys, identity={"name": SHREDDED["name"]}, answers=[SHREDDED["answer"]])
+    case_shred(case_id=doomed.pk)
+    return {"case": case.codename, "shredded_codename": doomed.codename}
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

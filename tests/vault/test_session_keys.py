@@ -1,0 +1,78 @@
+"""Unlocked private keys never rest on the server: the session holds ciphertext,
+the browser holds the key to it, and neither alone opens anything."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from tests.conftest import Organisation, full_login, keychain_of
+from tropa.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def _forms(secret: bytes) -> list[bytes]:
+    return [
+        secret,
+        secret.hex().encode(),
+        base64.b64encode(secret),
+        base64.urlsafe_b64encode(secret),
+    ]
+
+
+def test_server_session_holds_no_usable_private_key(org: Organisation, sealed_case: Case) -> None:
+    client = Client()
+    full_login(client, org.coordinator)
+    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 200
+    private = keychain_of(org.coordinator).private_key
+    stored = b"".join(
+        row.session_data.encode() + repr(row.get_decoded()).encode()
+        for row in Session.objects.all()
+    )
+    for form in _forms(private):
+        assert form not in stored
+
+
+def test_cookie_key_is_needed(org: Organisation, sealed_case: Case) -> None:
+    client = Client()
+    full_login(client, org.coordinator)
+    client.cookies[settings.VAULT_COOKIE_NAME] = base64.urlsafe_b64encode(b"\0" * 32).decode()
+    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 404
+    del client.cookies[settings.VAULT_COOKIE_NAME]
+    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 404
+
+
+def test_cookie_is_httponly_strict_and_dies_with_logout(
+    org: Organisation, sealed_case: Case
+) -> None:
+    client = Client()
+    full_login(client, org.coordinator)
+    cookie = client.cookies[settings.VAULT_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Strict"
+    stolen = cookie.value
+    client.post("/accounts/logout/")
+    assert client.cookies[settings.VAULT_COOKIE_NAME].value == ""
+    # The stolen cookie with a new login of someone else opens nothing either.
+    other = Client()
+    full_login(other, org.caseworker)
+    other.cookies[settings.VAULT_COOKIE_NAME] = stolen
+    assert other.get(f"/cases/{sealed_case.pk}/").status_code == 404
+
+
+def test_revocation_makes_the_cookie_worthless(org: Organisation, sealed_case: Case) -> None:
+    from tropa.accounts.services import staff_revoke
+    from tropa.cases.services import case_assign
+
+    case_assign(case=sealed_case, keychain=keychain_of(org.coordinator), staff=org.caseworker.staff)
+    client = Client()
+    full_login(client, org.caseworker)
+    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 200
+    staff_revoke(
+        staff=org.caseworker.staff, by=org.coordinator.staff, keychain=keychain_of(org.coordinator)
+    )
+    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 302
