@@ -1,6 +1,6 @@
 """The `tropa` console command: Django's management commands plus Tropa's own.
 
-Tropa's own: `tropa secrets init`, `tropa demo`, `tropa serve`, `tropa audit verify`.
+Tropa's own: `secrets init`, `demo`, `bench`, `serve`, `audit verify`, `keys`, `retention`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tropa.settings")
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    # These two run before Django's settings load, because the settings
+    # These run before Django's settings load, because the settings
     # refuse to load until the secrets they create exist.
     if command == "secrets":
         from tropa.secrets import main as secrets_main
 
         sys.exit(secrets_main(sys.argv[2:]))
+    if command == "bench":
+        from tropa.bench.main import main as bench_main
+
+        sys.exit(bench_main(sys.argv[2:]))
     if command == "demo":
         from tropa.demo import main as demo_main
 

@@ -45,14 +45,48 @@ WORDS = (
     "Orbit",
     "Aurora",
     "Delta",
+    "Acorn",
+    "Beacon",
+    "Canyon",
+    "Falcon",
+    "Garnet",
+    "Hollow",
+    "Island",
+    "Jasper",
+    "Kestrel",
+    "Lagoon",
+    "Marble",
+    "Nectar",
+    "Opal",
+    "Pebble",
+    "Quill",
+    "Raven",
+    "Sparrow",
+    "Tundra",
+    "Umber",
+    "Vesper",
+    "Walnut",
+    "Zephyr",
+    "Basalt",
+    "Cobalt",
+    "Ember",
+    "Harbour",
+    "Lantern",
+    "Mistral",
+    "Nimbus",
+    "Prairie",
+    "Sorrel",
+    "Tamarack",
+    "Wren",
+    "Yarrow",
+    "Cypress",
+    "Poplar",
 )
 
 
-def codename_generate(*, taken: set[str] | None = None, choice=secrets.choice) -> str:  # noqa: ANN001
-    taken = taken or set()
-    for digits in (2, 3, 4, 5):
-        for _ in range(50):
-            name = f"{choice(WORDS)}-{choice(range(10 ** (digits - 1), 10**digits))}"
-            if name not in taken:
-                return name
-    raise RuntimeError("no free codename")
+def codename_generate(*, attempt: int = 0) -> str:
+    """A random codename; later attempts (after collisions) use longer numbers, so the
+    space grows with the number of cases instead of running out."""
+    digits = 2 + attempt // 3
+    number = 10 ** (digits - 1) + secrets.randbelow(9 * 10 ** (digits - 1))
+    return f"{secrets.choice(WORDS)}-{number}"

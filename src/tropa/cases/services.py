@@ -92,13 +92,13 @@ def case_seal(
 
 
 def _save_with_unique_codename(case: Case) -> None:
-    for _ in range(5):
+    for attempt in range(1, 25):
         try:
             with transaction.atomic():
                 case.save()
             return
         except IntegrityError:
-            case.codename = codename_generate()
+            case.codename = codename_generate(attempt=attempt)
     raise RuntimeError("could not find a free codename")
 
 

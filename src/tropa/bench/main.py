@@ -1,0 +1,69 @@
+"""Entry point of `tropa bench`: a throwaway SQLite database unless --database-url."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from tropa.secrets import secrets_init
+
+ALL = ("V1", "V2", "V3", "P8")
+
+
+def _prepare(data_dir: Path, database_url: str | None) -> None:
+    os.environ["TROPA_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tropa.settings")
+    os.environ.setdefault("TROPA_LOG_LEVEL", "WARNING")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    secrets_init(data_dir / "secrets")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from tropa.accounts.services import teams_ensure
+    from tropa.vault import services as vault
+
+    teams_ensure()
+    vault.organisation_key_init()
+    vault.team_keys_ensure()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tropa bench")
+    parser.add_argument(
+        "--only", default=",".join(ALL), help=f"comma-separated, from {', '.join(ALL)}"
+    )
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs (smoke test, noisy figures)"
+    )
+    parser.add_argument(
+        "--database-url", help="benchmark an empty database there instead of SQLite"
+    )
+    args = parser.parse_args(argv)
+    wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
+    unknown = wanted - set(ALL)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    seconds, repeats, cases = (0.05, 3, 20) if args.quick else (0.5, 5, 200)
+
+    with tempfile.TemporaryDirectory(prefix="tropa-bench-") as tmp:
+        _prepare(Path(tmp), args.database_url)
+        from tropa.bench import vault_bench
+        from tropa.bench.runner import report
+
+        results = []
+        if wanted & {"V1", "V2"}:
+            results += [r for r in vault_bench.bench_fields(seconds, repeats) if r.id in wanted]
+        if "V3" in wanted:
+            results += vault_bench.bench_unwrap(seconds, repeats)
+        if "P8" in wanted:
+            results += vault_bench.bench_p8(cases, repeats)
+        report(results, args.json)
+    return 0 if all(r.verdict == "PASS" for r in results) else 1

@@ -1,0 +1,61 @@
+"""`tropa bench` runs end to end and writes the documented JSON (figures are not judged here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"id", "what", "value", "unit", "reference", "reference_what", "ratio", "target", "verdict"}
+
+
+def test_bench_writes_a_row_per_target(tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("TROPA_") and k != "DATABASE_URL"
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["PYTHONPATH"] = str(ROOT / "src")
+    report = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "tropa.cli", "bench", "--quick", "--json", str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    rows = json.loads(report.read_text())
+    assert [row["id"] for row in rows] == ["V1", "V2", "V3", "P8"]
+    for row in rows:
+        assert set(row) == KEYS
+        assert row["value"] > 0 and row["reference"] > 0
+        assert row["verdict"] in {"PASS", "FAIL"}
+        assert (
+            abs(
+                row["ratio"]
+                - (
+                    row["value"] / row["reference"]
+                    if row["id"] != "P8"
+                    else row["reference"] / row["value"]
+                )
+            )
+            < 1e-9
+        )
+    assert "tropa bench" in result.stdout
+
+
+def test_bench_refuses_an_unknown_target(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROPA_")}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    result = subprocess.run(
+        [sys.executable, "-m", "tropa.cli", "bench", "--only", "P99"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "unknown benchmark" in result.stderr
