@@ -69,30 +69,31 @@ def test_recovery_with_a_wrong_key_fails_clearly(
 ) -> None:
     key_file = tmp_path / "wrong.key"
     key_file.write_text(base64.b64encode(crypto.keypair_generate().private).decode())
+    recover = [
+        "keys",
+        "recover",
+        "--recovery-key-file",
+        str(key_file),
+        "--case",
+        str(sealed_case.pk),
+    ]
     with pytest.raises(CommandError, match="recovery failed"):
+        call_command(*recover, "--to-team", "legal")
+    assert not CaseKeyWrap.objects.filter(case=sealed_case, team__kind="legal").exists()
+    with pytest.raises(CommandError, match="no case"):
         call_command(
             "keys",
             "recover",
             "--recovery-key-file",
             str(key_file),
             "--case",
-            str(sealed_case.pk),
+            "Nowhere-1",
             "--to-team",
             "legal",
         )
-    assert not CaseKeyWrap.objects.filter(case=sealed_case, team__kind="legal").exists()
     key_file.write_text("not base64 at all!")
     with pytest.raises(CommandError, match="cannot read the recovery key"):
-        call_command(
-            "keys",
-            "recover",
-            "--recovery-key-file",
-            str(key_file),
-            "--case",
-            str(sealed_case.pk),
-            "--to-team",
-            "legal",
-        )
+        call_command(*recover, "--to-team", "legal")
 
 
 def test_field_key_rotation_reencrypts_and_retires_the_old_key(

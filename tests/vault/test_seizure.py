@@ -60,45 +60,23 @@ def _postgres_database() -> tuple[str, str] | None:
     return name, url.rsplit("/", 1)[0] + "/" + name
 
 
-def _psql(url: str, sql: str) -> None:
+def _pg(url: str, program: str, *args: str) -> bytes:
     parts = urlparse(url)
-    subprocess.run(
-        [
-            str(PG_BIN / "psql"),
-            "-h",
-            parts.hostname,
-            "-p",
-            str(parts.port),
-            "-U",
-            parts.username,
-            "-d",
-            "postgres",
-            "-qc",
-            sql,
-        ],
-        env=os.environ | {"PGPASSWORD": parts.password or ""},
-        check=True,
-        capture_output=True,
-    )
-
-
-def _pg_dump(url: str) -> bytes:
-    parts = urlparse(url)
+    connection = ["-h", str(parts.hostname), "-p", str(parts.port), "-U", str(parts.username)]
     return subprocess.run(
-        [
-            str(PG_BIN / "pg_dump"),
-            "-h",
-            parts.hostname,
-            "-p",
-            str(parts.port),
-            "-U",
-            parts.username,
-            parts.path.lstrip("/"),
-        ],
+        [str(PG_BIN / program), *connection, *args],
         env=os.environ | {"PGPASSWORD": parts.password or ""},
         check=True,
         capture_output=True,
     ).stdout
+
+
+def _psql(url: str, sql: str) -> None:
+    _pg(url, "psql", "-d", "postgres", "-qc", sql)
+
+
+def _pg_dump(url: str) -> bytes:
+    return _pg(url, "pg_dump", urlparse(url).path.lstrip("/"))
 
 
 def _seized_bytes(data_dir: Path) -> dict[str, bytes]:

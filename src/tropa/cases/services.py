@@ -168,8 +168,15 @@ def case_assign(
         action=Action.CASE_ASSIGNED,
         actor_id=keychain.staff_id,
         case_id=case.pk,
-        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk},  # type: ignore[union-attr]
+        detail=_holder(staff, team),
     )
+
+
+def _holder(staff: Staff | None, team: Team | None) -> dict[str, int]:
+    """Who a wrap is for, as the audit log records it: ids only."""
+    if staff is not None:
+        return {"staff_id": staff.pk}
+    return {"team_id": team.pk} if team is not None else {}
 
 
 @transaction.atomic
@@ -184,7 +191,7 @@ def case_unassign(
         action=Action.CASE_UNASSIGNED,
         actor_id=by.pk,
         case_id=case.pk,
-        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk},  # type: ignore[union-attr]
+        detail=_holder(staff, team),
     )
 
 
@@ -259,5 +266,5 @@ def case_recover(
     audit_record(
         action=Action.CASE_RECOVERED,
         case_id=case.pk,
-        detail={"staff_id": staff.pk} if staff else {"team_id": team.pk} if team else {},
+        detail=_holder(staff, team),
     )
