@@ -80,3 +80,17 @@ def test_revoking_twice_is_a_404_not_a_crash(coordinator: Persona, caseworker: P
     client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
     assert client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/").status_code == 404
     assert client.post("/accounts/staff/999999/revoke/").status_code == 404
+
+
+def test_a_session_whose_key_cookie_is_gone_is_ended(
+    coordinator: Persona, caseworker: Persona
+) -> None:
+    from django.conf import settings
+
+    client = sign_in(Client(), coordinator)
+    del client.cookies[settings.VAULT_COOKIE_NAME]
+    response = client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
+    assert response["Location"] == "/accounts/login/?ended=1"
+    caseworker.staff.refresh_from_db()
+    assert not caseworker.staff.is_revoked
+    assert client.get("/accounts/home/")["Location"].startswith("/accounts/login/")

@@ -157,3 +157,23 @@ def test_staff_created_by_a_coordinator_get_their_team_keys(org: Organisation) -
     assert keychain.team_private_key(visa_key)
     with pytest.raises(crypto.MissingWrap):
         keychain.team_private_key(TeamKey.objects.get(team__kind="legal"))
+
+
+def test_removing_a_member_from_a_team_rotates_its_key(
+    org: Organisation, sealed_case: Case
+) -> None:
+    from tropa.accounts.services import staff_team_add, staff_team_remove
+
+    legal = Team.objects.get(kind="legal")
+    coordinator = keychain_of(org.coordinator)
+    case_assign(case=sealed_case, keychain=coordinator, team=legal)
+    staff_team_add(staff=org.other_caseworker.staff, team=legal, keychain=coordinator)
+    charlie = keychain_of(org.other_caseworker)
+    kept = charlie.team_private_key(TeamKey.objects.get(team=legal))
+    assert sign_in(Client(), org.other_caseworker).get(_url(sealed_case)).status_code == 200
+
+    staff_team_remove(staff=org.other_caseworker.staff, team=legal, keychain=coordinator)
+
+    assert sign_in(Client(), org.other_caseworker).get(_url(sealed_case)).status_code == 404
+    _every_wrap_fails(kept, sealed_case)  # the copy of the old team key opens nothing
+    assert sign_in(Client(), org.caseworker).get(_url(sealed_case)).status_code == 200

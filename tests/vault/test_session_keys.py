@@ -38,13 +38,21 @@ def test_server_session_holds_no_usable_private_key(org: Organisation, sealed_ca
         assert form not in stored
 
 
-def test_cookie_key_is_needed(org: Organisation, sealed_case: Case) -> None:
+ENDED = "/accounts/login/?ended=1"
+
+
+@pytest.mark.parametrize("cookie", [base64.urlsafe_b64encode(b"\0" * 32).decode(), "%%%", None])
+def test_without_the_right_cookie_the_session_is_ended(
+    org: Organisation, sealed_case: Case, cookie: str | None
+) -> None:
     client = Client()
     full_login(client, org.coordinator)
-    client.cookies[settings.VAULT_COOKIE_NAME] = base64.urlsafe_b64encode(b"\0" * 32).decode()
-    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 404
-    del client.cookies[settings.VAULT_COOKIE_NAME]
-    assert client.get(f"/cases/{sealed_case.pk}/").status_code == 404
+    if cookie is None:
+        del client.cookies[settings.VAULT_COOKIE_NAME]
+    else:
+        client.cookies[settings.VAULT_COOKIE_NAME] = cookie
+    assert client.get(f"/cases/{sealed_case.pk}/")["Location"] == ENDED
+    assert client.get("/accounts/home/")["Location"].startswith("/accounts/login/")
 
 
 def test_cookie_is_httponly_strict_and_dies_with_logout(
@@ -61,7 +69,7 @@ def test_cookie_is_httponly_strict_and_dies_with_logout(
     other = Client()
     full_login(other, org.caseworker)
     other.cookies[settings.VAULT_COOKIE_NAME] = stolen
-    assert other.get(f"/cases/{sealed_case.pk}/").status_code == 404
+    assert other.get(f"/cases/{sealed_case.pk}/")["Location"] == ENDED
 
 
 def test_revocation_makes_the_cookie_worthless(org: Organisation, sealed_case: Case) -> None:

@@ -4,15 +4,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from tropa.vault.session import keychain_for
 
 View = Callable[..., HttpResponse]
 
 
 def staff_required(view: View) -> View:
-    """A signed-in staff member who has passed the second factor."""
+    """A signed-in staff member who has passed the second factor and whose keys
+    open (session half + cookie half). A session that lost its key is ended:
+    it could not read or assign anything anyway."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -22,6 +27,9 @@ def staff_required(view: View) -> View:
             if getattr(request, "session_refused", False):
                 url += "?ended=1"
             return redirect(url)
+        if keychain_for(request) is None:
+            logout(request)
+            return redirect(reverse("accounts:login") + "?ended=1")
         return view(request, *args, **kwargs)
 
     return wrapped

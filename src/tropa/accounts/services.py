@@ -185,3 +185,30 @@ def staff_revoke(*, staff: Staff, by: Staff, keychain: vault.Keychain | None = N
             rotated.append(team)
     staff.refresh_from_db()
     return rotated
+
+
+@transaction.atomic
+def staff_team_add(*, staff: Staff, team: Team, keychain: vault.Keychain) -> None:
+    """Make someone a member: the team key is wrapped for them by someone who holds it."""
+    staff.teams.add(team)
+    vault.team_holder_add(team=team, staff=staff, by=keychain)
+    audit_record(
+        action=Action.STAFF_TEAM_ADDED,
+        actor_id=keychain.staff_id,
+        detail={"staff_id": staff.pk, "team_id": team.pk},
+    )
+
+
+@transaction.atomic
+def staff_team_remove(*, staff: Staff, team: Team, keychain: vault.Keychain) -> None:
+    """Remove a member and rotate the team key, so what they may have kept opens nothing new."""
+    staff.teams.remove(team)
+    vault.team_key_rotate(team=team, by=keychain)
+    audit_record(
+        action=Action.STAFF_TEAM_REMOVED,
+        actor_id=keychain.staff_id,
+        detail={"staff_id": staff.pk, "team_id": team.pk},
+    )
+    audit_record(
+        action=Action.TEAM_KEY_ROTATED, actor_id=keychain.staff_id, detail={"team_id": team.pk}
+    )

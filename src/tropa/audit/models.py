@@ -16,6 +16,8 @@ class Action(models.TextChoices):
     LOGOUT = "auth.logout", _("logged out")
     STAFF_CREATED = "staff.created", _("staff account created")
     STAFF_REVOKED = "staff.revoked", _("staff account revoked")
+    STAFF_TEAM_ADDED = "staff.team_added", _("added to a team")
+    STAFF_TEAM_REMOVED = "staff.team_removed", _("removed from a team")
     SESSION_REFUSED = "security.session_refused", _("unknown, expired or revoked session")
     CSRF_REFUSED = "security.csrf_refused", _("form refused: missing or bad CSRF token")
     CASE_OPENED = "case.opened", _("case file opened")
