@@ -42,7 +42,8 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField()
-    action = models.CharField(max_length=64, choices=Action.choices)
+    # Checked against Action in audit_record; no `choices`, so a new action needs no migration.
+    action = models.CharField(max_length=64)
     actor_id = models.BigIntegerField(null=True, blank=True)
     case_id = models.BigIntegerField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
