@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "tropa.vault",
     "tropa.cases",
     "tropa.intake",
+    "tropa.intake.channels.web.apps.WebChatConfig",
+    "tropa.intake.channels.telegram.apps.TelegramConfig",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +155,18 @@ OTP_TOTP_ISSUER = "Tropa"
 
 # Argon2id cost for staff private keys ("interactive": 3 passes over 64 MiB).
 VAULT_KDF = env_str("TROPA_VAULT_KDF", "interactive")
+
+# Applicant safety in chats: every message (both sides) is deleted after this
+# many hours (Telegram allows a bot to delete for 48 h); these words wipe the
+# chat at once (the second one looks innocent on a seized phone).
+INTAKE_AUTODELETE_HOURS = env_int("TROPA_AUTODELETE_HOURS", 24, minimum=1)
+# The flow's own panic word («стереть» / "wipe", told to applicants) works too.
+INTAKE_PANIC_WORDS = env_list("TROPA_PANIC_WORDS", ["/forget", "стереть", "wipe"])
+TELEGRAM_BOT_TOKEN = env_str("TROPA_TELEGRAM_TOKEN", "")
+TELEGRAM_API_BASE = env_str("TROPA_TELEGRAM_API", "https://api.telegram.org")
+TELEGRAM_WEBHOOK_SECRET = env_str("TROPA_TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_GLOBAL_PER_SECOND = env_int("TROPA_TELEGRAM_GLOBAL_PER_SECOND", 30, minimum=1)
+TELEGRAM_PER_CHAT_PER_SECOND = env_int("TROPA_TELEGRAM_PER_CHAT_PER_SECOND", 1, minimum=1)
 
 # Crypto-shredding: days a closed case is kept, by outcome ("*" for the rest).
 RETENTION_DAYS = env_retention("TROPA_RETENTION_DAYS", {"*": 90, "suspected_infiltration": 365})

@@ -130,8 +130,10 @@ def _wait_for_port(port: int) -> None:
     raise AssertionError("the demo server never accepted a connection")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break later tests that start their own loop."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian Chromium is missing: run scripts/system-deps.sh (make test does)")
     from playwright.sync_api import sync_playwright

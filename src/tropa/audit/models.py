@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     CASE_ASSIGNED = "case.assigned", _("case assigned")
     CASE_UNASSIGNED = "case.unassigned", _("case unassigned")
     CASE_CLOSED = "case.closed", _("case closed")
+    CASE_FLAGGED = "case.flagged", _("case flagged as possibly compromised")
+    CASE_REPLIED = "case.replied", _("reply sent to the applicant")
     CASE_SHREDDED = "case.shredded", _("case destroyed (crypto-shredding)")
     CASE_RECOVERED = "case.recovered", _("case access restored with the recovery key")
     KEYS_INITIALISED = "keys.initialised", _("organisation recovery key created")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P8")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P8")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -52,6 +52,8 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     seconds, repeats, cases = (0.05, 3, 20) if args.quick else (0.5, 5, 200)
+    chats, turns = (10, 8) if args.quick else (50, 14)
+    outbox_chats, outbox_per_chat = (40, 3) if args.quick else (60, 6)
 
     with tempfile.TemporaryDirectory(prefix="tropa-bench-") as tmp:
         _prepare(Path(tmp), args.database_url)
@@ -63,6 +65,15 @@ def main(argv: list[str]) -> int:
             results += [r for r in vault_bench.bench_fields(seconds, repeats) if r.id in wanted]
         if "V3" in wanted:
             results += vault_bench.bench_unwrap(seconds, repeats)
+        if wanted & {"P1", "P3"}:
+            from tropa.bench import intake_bench
+
+            if "P1" in wanted:
+                results += intake_bench.bench_p1(
+                    chats=chats, messages_per_chat=turns, repeats=min(repeats, 3)
+                )
+            if "P3" in wanted:
+                results += intake_bench.bench_p3(chats=outbox_chats, per_chat=outbox_per_chat)
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
         report(results, args.json)

@@ -43,6 +43,10 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=32, blank=True)
+    # "Possibly compromised" (duress PIN, suspicious behaviour, duplicate
+    # documents): the case is frozen for coordinators; the reason is a code.
+    compromised_at = models.DateTimeField(null=True, blank=True)
+    compromised_reason = models.CharField(max_length=32, blank=True)
     # The case's own X25519 pair: intake seals new messages to the public half
     # without being able to read anything; the private half is under the case key.
     public_key = models.BinaryField()

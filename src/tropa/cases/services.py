@@ -47,6 +47,7 @@ def case_seal(
     language: str = "",
     region: str = "",
     channel: str = "",
+    codename: str | None = None,
 ) -> Case:
     """Create a case the intake process itself cannot open once this returns.
 
@@ -57,7 +58,7 @@ def case_seal(
     case_key = crypto.random_key()
     pair = crypto.keypair_generate()
     case = Case(
-        codename=codename_generate(),
+        codename=codename or codename_generate(),
         category=category,
         urgency=urgency,
         language=language,
@@ -110,6 +111,14 @@ def _index_identity(case: Case, identity: dict[str, str]) -> None:
             if identity.get(kind)
         ]
     )
+
+
+def case_flag_compromised(*, case_id: int, reason: str) -> None:
+    """Silently mark a case as possibly compromised (e.g. the duress PIN was typed)."""
+    Case.objects.filter(pk=case_id, compromised_at=None).update(
+        compromised_at=timezone.now(), compromised_reason=reason
+    )
+    audit_record(action=Action.CASE_FLAGGED, case_id=case_id, detail={"reason": reason})
 
 
 def case_append_inbound(*, case: Case, text: str, kind: str = EntryKind.MESSAGE_IN) -> CaseEntry:

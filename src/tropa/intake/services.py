@@ -1,48 +1,93 @@
-"""The write-only side of intake: remember a conversation, then seal it into a case.
+"""The write-only side of intake: run the flow, remember the conversation,
+seal it into a case, relay later messages, and queue what goes back.
 
-The process that runs these holds the server field keyring (for its own
-conversation state) and public keys; it never holds a key that opens a case.
+The process that runs these holds the server field keyring (its own
+conversation state, chat addresses, the outbox) and public keys; it never
+holds a key that opens a case.
 """
 
 from __future__ import annotations
 
+import logging
+import unicodedata
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tropa.cases.models import Case
-from tropa.cases.services import IntakeKeys, case_append_inbound, case_seal
-from tropa.intake.models import Conversation
+from tropa.cases.services import IntakeKeys, case_append_inbound, case_flag_compromised, case_seal
+from tropa.intake import flows
+from tropa.intake.models import Conversation, Delivery, OutboundMessage, Priority
+from tropa.intake.runtime import engine
 from tropa.vault import services as vault
 
+logger = logging.getLogger(__name__)
 STATE_LIFETIME = timedelta(hours=24)
+TRANSCRIPT_LENGTH = 30
 
 
 def _chat_index(channel: str, chat_id: str) -> str:
     return vault.blind_index(chat_id, kind=f"chat:{channel}")
 
 
+def _live() -> Q:
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+
+
 def conversation_find(*, channel: str, chat_id: str) -> Conversation | None:
     return (
         Conversation.objects.filter(
-            channel=channel, chat_index=_chat_index(channel, chat_id), expires_at__gt=timezone.now()
+            _live(), channel=channel, chat_index=_chat_index(channel, chat_id)
         )
         .select_related("case")
         .first()
     )
 
 
-@transaction.atomic
-def conversation_save(*, channel: str, chat_id: str, state: dict) -> Conversation:
-    conversation = conversation_find(channel=channel, chat_id=chat_id)
+def conversation_for_chat(*, channel: str, chat_id: str) -> Conversation:
+    """The chat's conversation (created if new), locked until the transaction ends."""
+    return _conversation_for_update(channel, chat_id)
+
+
+def _conversation_for_update(channel: str, chat_id: str) -> Conversation:
+    """The chat's conversation, locked: one message per chat at a time, in order."""
+    index = _chat_index(channel, chat_id)
+    conversation = (
+        Conversation.objects.select_for_update().filter(channel=channel, chat_index=index).first()
+    )
+    if (
+        conversation is not None
+        and conversation.expires_at
+        and conversation.expires_at <= timezone.now()
+    ):
+        conversation.delete()
+        conversation = None
     if conversation is None:
-        Conversation.objects.filter(
-            channel=channel, chat_index=_chat_index(channel, chat_id)
-        ).delete()
-        conversation = Conversation(channel=channel, chat_index=_chat_index(channel, chat_id))
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    channel=channel,
+                    chat_index=index,
+                    address=chat_id,
+                    transcript=[],
+                    expires_at=timezone.now() + STATE_LIFETIME,
+                )
+        except IntegrityError:  # the same chat's first two messages raced; take the winner's row
+            conversation = Conversation.objects.select_for_update().get(
+                channel=channel, chat_index=index
+            )
+    return conversation
+
+
+@transaction.atomic
+def conversation_save(*, channel: str, chat_id: str, state: dict[str, Any]) -> Conversation:
+    conversation = _conversation_for_update(channel, chat_id)
     conversation.state = state
-    conversation.expires_at = timezone.now() + STATE_LIFETIME
     conversation.save()
     return conversation
 
@@ -54,13 +99,14 @@ def conversation_complete(
     keys: IntakeKeys,
     identity: dict[str, str],
     answers: list[str],
-    **metadata: object,
+    **metadata: Any,
 ) -> Case:
-    """Seal the answers into a new case and forget them: the state row keeps
-    only the link to the case, for appending later messages."""
-    case = case_seal(keys=keys, identity=identity, answers=answers, **metadata)  # type: ignore[arg-type]
+    """Seal the answers into a new case and forget them: the conversation keeps
+    only the link to the case (to append later messages) and the chat address."""
+    case = case_seal(keys=keys, identity=identity, answers=answers, **metadata)
     conversation.case = case
     conversation.state = {"completed": True}
+    conversation.expires_at = None
     conversation.save()
     return case
 
@@ -73,5 +119,203 @@ def conversation_append(*, conversation: Conversation, text: str) -> None:
 
 
 def conversations_expire() -> int:
+    """Forget unfinished intakes past their lifetime (their answers were never sealed)."""
     deleted, _ = Conversation.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+# ------------------------------------------------------------ the live path
+
+
+@dataclass
+class Received:
+    conversation: Conversation
+    outbound: list[OutboundMessage] = field(default_factory=list)
+    wiped: bool = False
+    completed: bool = False  # this message finished intake: a case was sealed
+
+
+def _normalised(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def _is_panic(text: str) -> bool:
+    return bool(text) and _normalised(text) in {_normalised(w) for w in settings.INTAKE_PANIC_WORDS}
+
+
+def _duress_index(conversation: Conversation, pin: str) -> str:
+    return vault.blind_index(pin, kind=f"duress:{conversation.uid}")
+
+
+@transaction.atomic
+def intake_receive(*, channel: str, address: str, inbound: flows.Inbound) -> Received:
+    """One inbound message from an applicant, end to end: flow step, sealing or
+    relaying, the replies queued. Never raises on what the applicant sent."""
+    conversation = _conversation_for_update(channel, address)
+    if _is_panic(inbound.text):
+        return _wipe(conversation)
+    state = _state_of(conversation)
+    if state is None:
+        return _finish(conversation, engine().start(), relay=True)
+    if conversation.case_id and _is_duress_pin(conversation, inbound.text):
+        # Answer as after any message, but nothing reaches the case, the case
+        # is flagged for the coordinators, and nothing more is sent to this chat.
+        conversation.duress_at = conversation.duress_at or timezone.now()
+        case_flag_compromised(case_id=conversation.case_id, reason="duress_pin")
+        return _finish(conversation, engine().step(state, inbound), relay=False)
+    step = engine().step(state, inbound)
+    if any(event.kind == "panic" for event in step.events):
+        return _wipe(conversation)
+    return _finish(conversation, step, relay=True)
+
+
+def _is_duress_pin(conversation: Conversation, text: str) -> bool:
+    candidate = text.strip()
+    return bool(conversation.duress_index and candidate) and (
+        _duress_index(conversation, candidate) == conversation.duress_index
+    )
+
+
+def _state_of(conversation: Conversation) -> flows.State | None:
+    if conversation.case_id is not None:
+        return _completed_state(conversation)
+    if not conversation.state:
+        return None
+    return flows.migrate_state(conversation.state, engine().flow)
+
+
+def _completed_state(conversation: Conversation) -> flows.State:
+    """A conversation that has a case: the engine only relays from here on, and
+    holds no answers (they are sealed in the case)."""
+    kept = conversation.state if isinstance(conversation.state, dict) else {}
+    if kept.get("completed") and "node" in kept:
+        return replace(flows.migrate_state(kept, engine().flow), completed=True, answers={})
+    start = engine().start(language=kept.get("language")).state
+    return replace(start, completed=True, answers={})
+
+
+# Channels that show the conversation themselves (a web page) keep a short
+# transcript; a Telegram chat is the transcript.
+TRANSCRIPT_CHANNELS = {"web", "console"}
+
+
+def _finish(conversation: Conversation, step: flows.Step, *, relay: bool) -> Received:
+    received = Received(conversation)
+    had_case = conversation.case_id is not None
+    for event in step.events:
+        _handle_event(conversation, event, relay=relay)
+    # The engine drops the answers from its state on completion, so the state
+    # can be kept: it carries the language and the relay counter.
+    conversation.state = step.state.to_dict()
+    # Once sealed, the answers are forgotten here, the transcript included.
+    transcript = (
+        [] if conversation.case_id and not had_case else list(conversation.transcript or [])
+    )
+    for number, message in enumerate(step.outbound):
+        key = f"{step.state.message_count}.{number}"
+        received.outbound.append(_queue(conversation, message, key=key))
+        transcript.append({"from": "tropa", "text": message.text})
+    if conversation.channel in TRANSCRIPT_CHANNELS:
+        conversation.transcript = transcript[-TRANSCRIPT_LENGTH:]
+    conversation.save()
+    received.completed = conversation.case_id is not None and not had_case
+    return received
+
+
+def _handle_event(conversation: Conversation, event: flows.Event, *, relay: bool) -> None:
+    if event.kind == "completed":
+        _seal(conversation, dict(event.data))
+    elif event.kind == "relay" and relay and conversation.case_id:
+        case_append_inbound(case=conversation.case, text=str(event.data.get("text", "")))
+    elif event.kind == "declined":
+        conversation.expires_at = timezone.now() + timedelta(minutes=10)
+
+
+def _seal(conversation: Conversation, data: dict[str, Any]) -> None:
+    answers = dict(data.get("answers", {}))
+    pin = str(dict(data.get("secrets", {})).get("duress_pin", "") or "").strip()
+    language = str(data.get("language") or "")
+    identity = {"telegram_id": conversation.address} if conversation.channel == "telegram" else {}
+    case = case_seal(
+        keys=IntakeKeys.load(),
+        identity=identity,
+        answers=flows.describe_answers(engine().flow, answers, language=language or "ru"),
+        category=str(data.get("category") or ""),
+        urgency=int(data.get("urgency") or 0),
+        language=language,
+        region=str(answers.get("region", "")),
+        channel=conversation.channel,
+        codename=str(data.get("codename") or "") or None,
+    )
+    conversation.case = case
+    conversation.expires_at = None
+    if pin:
+        conversation.duress_index = _duress_index(conversation, pin)
+    logger.info("intake completed case=%s", case.pk)
+
+
+def _queue(
+    conversation: Conversation, message: flows.Outbound, *, key: str, priority: int = Priority.LIVE
+) -> OutboundMessage:
+    outbound = OutboundMessage(
+        conversation=conversation,
+        priority=priority,
+        idempotency_key=f"{conversation.uid}:{key}:{timezone.now().timestamp():.6f}",
+        status=Delivery.WITHHELD
+        if conversation.duress_at and priority == Priority.BULK
+        else Delivery.QUEUED,
+    )
+    outbound.text = message.text
+    outbound.buttons = [[button.value, button.label] for button in message.buttons]
+    outbound.save()
+    return outbound
+
+
+def _wipe(conversation: Conversation) -> Received:
+    """The panic word: the chat is cleared on the phone, nothing is answered, and
+    an unfinished intake is forgotten. A sealed case stays for the caseworkers."""
+    from tropa.intake.signals import chat_wipe_requested
+
+    chat_wipe_requested(conversation)
+    conversation.outbox.filter(status=Delivery.QUEUED).delete()
+    if conversation.case_id is None:
+        conversation.delete()
+    else:
+        conversation.transcript = []
+        conversation.save()
+    logger.info("intake chat wiped")
+    return Received(conversation, wiped=True)
+
+
+# ------------------------------------------------------------ staff replies
+
+
+@transaction.atomic
+def relay_reply(*, case: Case, keychain: vault.Keychain, text: str) -> OutboundMessage | None:
+    """A caseworker's reply: kept in the case (case key) and queued to the applicant,
+    signed with the caseworker's alias. A case under duress gets nothing sent."""
+    from tropa.accounts.models import Staff
+    from tropa.audit.models import Action
+    from tropa.audit.services import audit_record
+    from tropa.cases.models import CaseEntry, EntryKind
+    from tropa.cases.services import case_unlock
+
+    case_unlock(case=case, keychain=keychain)
+    author = Staff.objects.get(pk=keychain.staff_id)
+    entry = CaseEntry(case=case, kind=EntryKind.MESSAGE_OUT, author=author)
+    entry.body = text
+    entry.save()
+    audit_record(action=Action.CASE_REPLIED, actor_id=author.pk, case_id=case.pk)
+    conversation = Conversation.objects.select_for_update().filter(case=case).first()
+    if conversation is None:
+        return None
+    outbound = OutboundMessage(
+        conversation=conversation,
+        priority=Priority.LIVE,
+        idempotency_key=f"reply:{entry.uid}",
+        status=Delivery.WITHHELD if conversation.duress_at else Delivery.QUEUED,
+    )
+    outbound.text = f"{author.alias}: {text}"
+    outbound.buttons = []
+    outbound.save()
+    return outbound

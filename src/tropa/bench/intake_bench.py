@@ -1,0 +1,175 @@
+"""Intake benchmarks: P1 (inbound messages end to end) and P3 (the Telegram outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+from django.db import connection, transaction
+
+from tropa.bench.runner import Result, verdict
+
+BENCH_TOKEN = "123456:" + "BENCH"  # the stand-in accepts any well-formed token
+
+
+def _bare_commits_per_second(count: int) -> float:
+    """The ceiling: one tiny INSERT and COMMIT at a time, same database, same settings."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER PRIMARY KEY, v BLOB)")
+    start = time.perf_counter()
+    for _ in range(count):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_commit (v) VALUES (%s)", [b"x" * 64])
+    return count / (time.perf_counter() - start)
+
+
+def _drive(chats: int, messages_per_chat: int) -> int:
+    """Applicants answering the flow: the first button if there is one, else a sentence."""
+    from tropa.intake import flows
+    from tropa.intake.services import intake_receive
+
+    sent = 0
+    last: dict[int, list[list[str]]] = {}
+    for turn in range(messages_per_chat):
+        for chat in range(chats):
+            if turn == 0:
+                inbound = flows.Inbound(kind="start")
+            elif last.get(chat):
+                inbound = flows.Inbound(kind="choice", choice=last[chat][0][0])
+            else:
+                inbound = flows.Inbound(
+                    kind="text", text="We were told we leave for the front soon."
+                )
+            received = intake_receive(channel="bench", address=f"p1-{chat}", inbound=inbound)
+            buttons = [m.buttons for m in received.outbound if m.buttons]
+            last[chat] = buttons[-1] if buttons else []
+            sent += 1
+    return sent
+
+
+def bench_p1(*, chats: int, messages_per_chat: int, repeats: int) -> list[Result]:
+    rates, ceilings = [], []
+    for run in range(repeats):
+        ceilings.append(_bare_commits_per_second(chats * messages_per_chat))
+        start = time.perf_counter()
+        count = _drive(chats, messages_per_chat) if run >= 0 else 0
+        rates.append(count / (time.perf_counter() - start))
+        from tropa.intake.models import Conversation
+
+        Conversation.objects.filter(channel="bench").delete()
+    rate, ceiling = statistics.median(rates), statistics.median(ceilings)
+    ratio = rate / ceiling
+    return [
+        Result(
+            "P1",
+            "intake: inbound messages end to end (flow, encryption, commit)",
+            rate,
+            "msg/s",
+            ceiling,
+            "bare SQLite INSERT+COMMIT",
+            ratio,
+            ">= 1000 msg/s and >= 0.5 of bare commits",
+            verdict(rate >= 1000 and ratio >= 0.5),
+        ),
+    ]
+
+
+def _queue_outbox(chats: int, per_chat: int) -> int:
+    from tropa.intake.models import OutboundMessage, Priority
+    from tropa.intake.services import conversation_for_chat
+
+    total = 0
+    with transaction.atomic():
+        for chat in range(chats):
+            conversation = conversation_for_chat(channel="telegram", chat_id=str(10_000 + chat))
+            for number in range(per_chat):
+                message = OutboundMessage(
+                    conversation=conversation,
+                    priority=Priority.BULK if number % 2 else Priority.LIVE,
+                    idempotency_key=f"p3:{chat}:{number}",
+                )
+                message.text, message.buttons = f"Message {number}", []
+                message.save()
+                total += 1
+    return total
+
+
+async def _send_all(standin_url: str, total: int, ceiling: int) -> float:
+    from asgiref.sync import sync_to_async
+
+    from tropa.intake.channels.telegram.bot import bot_create
+    from tropa.intake.channels.telegram.ratelimit import OutboxScheduler
+    from tropa.intake.channels.telegram.sender import TelegramSender
+    from tropa.intake.models import Delivery, OutboundMessage
+
+    bot = bot_create(token=BENCH_TOKEN, api_base=standin_url)
+    scheduler = OutboxScheduler(global_per_second=ceiling, per_chat_per_second=1, clock=time.time)
+    sender = TelegramSender(bot, scheduler, worker="bench")
+    remaining = sync_to_async(lambda: OutboundMessage.objects.exclude(status=Delivery.SENT).count())
+    start = time.perf_counter()
+    while await remaining():
+        wait = await sender.send_one()
+        if wait:
+            await asyncio.sleep(wait)
+        if not await sync_to_async(OutboundMessage.objects.filter(status=Delivery.QUEUED).exists)():
+            await sender.drain()
+    elapsed = time.perf_counter() - start
+    await bot.session.close()
+    return elapsed
+
+
+def _steady_rate(sends: list[tuple[float, object]], *, per_chat: int, ceiling: int) -> float:
+    """Messages/s while the ceiling is what binds: after the first second (the
+    window starts empty and allows a second's worth at once) and while at least
+    `ceiling` chats still have messages waiting (after that, 1/s per chat binds)."""
+    if not sends:
+        return 0.0
+    remaining = {chat: per_chat for _, chat in sends}
+    start, steady = sends[0][0] + 1.0, []
+    for at, chat in sends:
+        if at >= start and sum(1 for left in remaining.values() if left) >= ceiling:
+            steady.append(at)
+        remaining[chat] -= 1
+    # Whole seconds only: sends cluster where the sliding window frees up, so a
+    # span measured from first to last send would overstate the rate.
+    seconds = int(steady[-1] - steady[0]) if steady else 0
+    if seconds < 2:
+        return 0.0
+    return sum(1 for at in steady if at < steady[0] + seconds) / seconds
+
+
+def bench_p3(*, chats: int, per_chat: int, ceiling: int = 30) -> list[Result]:
+    from tropa.intake.channels.telegram.standin import StandIn
+    from tropa.intake.models import Delivery, OutboundMessage
+
+    total = _queue_outbox(chats, per_chat)
+    with StandIn() as standin:
+        # 50 ms of arrival jitter is tolerated, as real Telegram does: requests
+        # in flight do not reach the server exactly in the order they left.
+        standin.enforce_limits(global_per_second=ceiling, per_chat_per_second=1, allowance=0.05)
+        elapsed = asyncio.run(_send_all(standin.url, total, ceiling))
+        calls = [c for c in standin.sent if c.method == "sendMessage"]
+        too_many = standin.too_many_requests
+    sends = [(call.at, call.chat_id) for call in calls]
+    achieved = _steady_rate(sends, per_chat=per_chat, ceiling=ceiling) or len(calls) / elapsed
+    rows = list(OutboundMessage.objects.filter(idempotency_key__startswith="p3:"))
+    lost = sum(1 for row in rows if row.status != Delivery.SENT)
+    duplicated = len(calls) - len({(c.chat_id, c.params.get("text")) for c in calls})
+    ratio = achieved / ceiling
+    # Expected time: one message per chat per second bounds it when chats < ceiling.
+    ok = abs(ratio - 1) <= 0.05 and too_many == 0 and lost == 0 and duplicated == 0
+    detail = f"{len(calls)} sent, {too_many} 429s, {lost} lost, {duplicated} duplicated"
+    return [
+        Result(
+            "P3",
+            f"Telegram outbox vs stand-in ({detail})",
+            achieved,
+            "msg/s",
+            float(ceiling),
+            "configured ceiling",
+            ratio,
+            "within 5% of ceiling, 0 429s/lost/duplicated",
+            verdict(ok),
+        ),
+    ]

@@ -1,0 +1,54 @@
+"""Building the aiogram Bot and running the worker (polling and/or outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from django.conf import settings
+
+from tropa.intake.channels.telegram.polling import poll
+from tropa.intake.channels.telegram.ratelimit import OutboxScheduler
+from tropa.intake.channels.telegram.sender import TelegramSender
+
+
+def bot_create(*, token: str | None = None, api_base: str | None = None) -> Bot:
+    token = token or settings.TELEGRAM_BOT_TOKEN
+    if not token:
+        raise ValueError("TROPA_TELEGRAM_TOKEN is not set")
+    api = TelegramAPIServer.from_base(api_base or settings.TELEGRAM_API_BASE)
+    return Bot(token=token, session=AiohttpSession(api=api))
+
+
+def scheduler_create() -> OutboxScheduler:
+    return OutboxScheduler(
+        global_per_second=settings.TELEGRAM_GLOBAL_PER_SECOND,
+        per_chat_per_second=settings.TELEGRAM_PER_CHAT_PER_SECOND,
+        clock=time.time,
+    )
+
+
+async def run(bot: Bot, *, polling: bool, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass  # not the main thread (tests)
+    sender = TelegramSender(bot, scheduler_create(), worker=f"{os.uname().nodename}:{os.getpid()}")
+    tasks = [asyncio.create_task(sender.run(stop))]
+    if polling:
+        tasks.append(asyncio.create_task(poll(bot, stop)))
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.session.close()

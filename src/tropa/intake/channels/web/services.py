@@ -1,0 +1,115 @@
+"""The web chat's own state: which conversation a browser session talks in,
+what it may see, and how a person comes back with codename and passphrase."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from tropa.intake import flows
+from tropa.intake.models import Conversation, Delivery
+from tropa.intake.services import Received, conversation_find, intake_receive
+
+CHANNEL = "web"
+SESSION_CHAT = "tropa.webchat.id"
+# Short everyday words: easy to remember, nothing that hints at the topic.
+WORDS = (
+    "apple river stone cloud maple window garden silver candle forest summer orange "
+    "pencil bridge yellow winter thunder coffee island rocket violet meadow mirror "
+    "blanket harbor lemon marble pepper ribbon saddle tunnel velvet walnut anchor "
+    "basket copper dolphin feather hammer lantern mountain needle pocket rabbit "
+    "shadow timber wagon zebra"
+).split()
+MAX_MESSAGES_PER_MINUTE = 20
+
+
+def chat_id_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def receive(*, chat_id: str, inbound: flows.Inbound) -> Received:
+    received = intake_receive(channel=CHANNEL, address=chat_id, inbound=inbound)
+    if not received.wiped and inbound.kind != "start":
+        shown = inbound.text or _label_of(received.conversation, inbound.choice)
+        if shown:
+            _append_transcript(received.conversation, "you", shown, before=len(received.outbound))
+    return received
+
+
+def _label_of(conversation: Conversation, choice: str | None) -> str:
+    return choice or ""
+
+
+def _append_transcript(conversation: Conversation, author: str, text: str, *, before: int) -> None:
+    transcript = list(conversation.transcript or [])
+    position = max(0, len(transcript) - before)
+    transcript.insert(position, {"from": author, "text": text})
+    conversation.transcript = transcript
+    conversation.save(update_fields=["transcript", "updated_at"])
+
+
+@transaction.atomic
+def page_state(
+    *, chat_id: str
+) -> tuple[list[dict[str, str]], list[list[str]], Conversation | None]:
+    """The transcript and the buttons of the last question; delivers queued replies."""
+    conversation = conversation_find(channel=CHANNEL, chat_id=chat_id)
+    if conversation is None:
+        return [], [], None
+    buttons: list[list[str]] = []
+    pending = list(conversation.outbox.filter(status=Delivery.QUEUED).order_by("created_at", "id"))
+    transcript = list(conversation.transcript or [])
+    for message in pending:
+        if message.idempotency_key.startswith("reply:"):
+            transcript.append({"from": "tropa", "text": message.text})
+        buttons = message.buttons or []
+        _mark_delivered(message)
+    if pending:
+        conversation.transcript = transcript[-30:]
+        conversation.save(update_fields=["transcript", "updated_at"])
+    if not pending:
+        last = (
+            conversation.outbox.filter(status=Delivery.SENT).order_by("-created_at", "-id").first()
+        )
+        buttons = (last.buttons or []) if last and last.buttons is not None else []
+    return transcript, buttons, conversation
+
+
+def _mark_delivered(message) -> None:  # noqa: ANN001
+    message.status = Delivery.SENT
+    message.sent_at = timezone.now()
+    message.save(update_fields=["status", "sent_at"])
+
+
+def passphrase_issue(conversation: Conversation) -> str:
+    """Shown once, after intake: with the codename it brings the person back."""
+    phrase = " ".join(secrets.choice(WORDS) for _ in range(4))
+    conversation.passphrase_hash = make_password(phrase)
+    conversation.save(update_fields=["passphrase_hash", "updated_at"])
+    return phrase
+
+
+def conversation_return(*, codename: str, passphrase: str) -> Conversation | None:
+    """The conversation behind a codename, if the passphrase matches."""
+    conversation = (
+        Conversation.objects.filter(channel=CHANNEL, case__codename__iexact=codename.strip())
+        .exclude(passphrase_hash="")
+        .first()
+    )
+    if conversation is None:
+        make_password(passphrase)  # the same work either way
+        return None
+    if not check_password(" ".join(passphrase.lower().split()), conversation.passphrase_hash):
+        return None
+    return conversation
+
+
+def rate_ok(history: list[float], now: float) -> tuple[bool, list[float]]:
+    recent = [t for t in history if now - t < timedelta(minutes=1).total_seconds()]
+    if len(recent) >= MAX_MESSAGES_PER_MINUTE:
+        return False, recent
+    return True, [*recent, now]
