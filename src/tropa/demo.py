@@ -111,6 +111,8 @@ def print_logins(logins: list[tuple[DemoStaff, str]], *, url: str, qr: bool) -> 
     console = Console(highlight=False)
     console.rule("[bold]Tropa demo")
     console.print(f"Web app: [bold]{url}[/bold]  (synthetic data only)")
+    console.print(f"Intake chat to try (works without JavaScript): [bold]{url}chat/[/bold]")
+    console.print("Or in a terminal: .venv/bin/tropa chat --lang en")
     for person, otpauth in logins:
         teams = ", ".join(person.teams) or "-"
         console.print(

@@ -111,3 +111,30 @@ def test_caseworker_opens_only_the_cases_of_their_team(
     hidden = next(str(pk) for pk in range(1, 40) if str(pk) not in visible)
     response = page.goto(f"{demo_server.url}/cases/{hidden}/")
     assert response.status == 404
+
+
+def test_web_chat_works_with_javascript_disabled(browser: Any, demo_server: DemoServer) -> None:
+    """As in Tor Browser at its safest level: plain forms, nothing from elsewhere."""
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(demo_server.url + "/chat/")
+    page.click("button[name=start]")
+    for label in ("English", "For myself", "Mobilised", "A matter of days", "Yes", "No", "Yes"):
+        page.click(f".choices button:has-text('{label}')")
+    page.locator(".choices button").first.click()  # region
+    page.locator(".choices button").first.click()  # help wanted
+    page.fill("#id_text", "My unit is being sent to the front on Friday.")
+    page.click("form.reply button[type=submit]:not([name])")
+    page.click(".choices button:has-text('No')")  # no duress PIN
+    page.click(".choices button:has-text('Yes')")  # consent
+    codename = page.inner_text(".issued .codename")
+    passphrase = page.inner_text(".issued .passphrase")
+    assert codename and len(passphrase.split()) == 4
+    assert codename in page.inner_text(".transcript")
+    assert all(url.startswith(demo_server.url) for url in requested)
+    cookies = {cookie["name"] for cookie in context.cookies()}
+    assert cookies <= {"tropa_session", "tropa_csrf", "tropa_language"}
+    context.close()

@@ -170,7 +170,8 @@ def test_panic_word_deletes_every_message_of_the_chat(org: Organisation, standin
     assert len(deleted) > len(
         bot_messages
     )  # the applicant's own messages too ("/start", "/forget")
-    assert not Conversation.objects.filter(channel="telegram").exists()
+    conversation = Conversation.objects.get(channel="telegram")
+    assert not conversation.state["answers"] and conversation.transcript == []
 
 
 def test_messages_are_deleted_after_the_configured_time(

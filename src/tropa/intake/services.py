@@ -27,7 +27,8 @@ from tropa.intake.runtime import engine
 from tropa.vault import services as vault
 
 logger = logging.getLogger(__name__)
-STATE_LIFETIME = timedelta(hours=24)
+# A little longer than the flow's own timeout, so the engine sees the expiry first.
+STATE_LIFETIME = timedelta(hours=25)
 TRANSCRIPT_LENGTH = 30
 
 
@@ -60,13 +61,8 @@ def _conversation_for_update(channel: str, chat_id: str) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update().filter(channel=channel, chat_index=index).first()
     )
-    if (
-        conversation is not None
-        and conversation.expires_at
-        and conversation.expires_at <= timezone.now()
-    ):
-        conversation.delete()
-        conversation = None
+    # An expired row is still used: the engine tells the person it started over.
+    # Rows nobody comes back to are deleted by the hourly job.
     if conversation is None:
         try:
             with transaction.atomic():
@@ -156,7 +152,12 @@ def intake_receive(*, channel: str, address: str, inbound: flows.Inbound) -> Rec
         return _wipe(conversation)
     state = _state_of(conversation)
     if state is None:
-        return _finish(conversation, engine().start(), relay=True)
+        # A new chat: the flow starts, and the first message is its first answer
+        # (a "/start" or the web chat's Start button simply shows the first question).
+        started = engine().start()
+        if inbound.kind == "start":
+            return _finish(conversation, started, relay=True)
+        state = started.state
     if conversation.case_id and _is_duress_pin(conversation, inbound.text):
         # Answer as after any message, but nothing reaches the case, the case
         # is flagged for the coordinators, and nothing more is sent to this chat.
@@ -207,6 +208,8 @@ def _finish(conversation: Conversation, step: flows.Step, *, relay: bool) -> Rec
     # The engine drops the answers from its state on completion, so the state
     # can be kept: it carries the language and the relay counter.
     conversation.state = step.state.to_dict()
+    if conversation.case_id is None and conversation.expires_at is not None:
+        conversation.expires_at = timezone.now() + STATE_LIFETIME
     # Once sealed, the answers are forgotten here, the transcript included.
     transcript = (
         [] if conversation.case_id and not had_case else list(conversation.transcript or [])
@@ -273,16 +276,18 @@ def _queue(
 
 def _wipe(conversation: Conversation) -> Received:
     """The panic word: the chat is cleared on the phone, nothing is answered, and
-    an unfinished intake is forgotten. A sealed case stays for the caseworkers."""
+    an unfinished intake's answers are forgotten (only the language it was in
+    stays, so the next message is answered in it). A sealed case stays for the
+    caseworkers."""
     from tropa.intake.signals import chat_wipe_requested
 
     chat_wipe_requested(conversation)
     conversation.outbox.filter(status=Delivery.QUEUED).delete()
+    conversation.transcript = []
     if conversation.case_id is None:
-        conversation.delete()
-    else:
-        conversation.transcript = []
-        conversation.save()
+        kept = conversation.state if isinstance(conversation.state, dict) else {}
+        conversation.state = engine().start(language=kept.get("language")).state.to_dict()
+    conversation.save()
     logger.info("intake chat wiped")
     return Received(conversation, wiped=True)
 

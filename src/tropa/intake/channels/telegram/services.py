@@ -126,30 +126,6 @@ def chat_wipe(conversation: Conversation) -> None:
     ChatMessage.objects.filter(conversation=conversation, deleted=False).update(
         delete_after=timezone.now()
     )
-    if conversation.case_id is None:
-        # The conversation row goes with the unfinished intake; keep the chat
-        # address long enough for the deletions.
-        _keep_for_deletion(conversation)
-
-
-def _keep_for_deletion(conversation: Conversation) -> None:
-    """Move pending deletions to a bare conversation row that keeps only the address."""
-    pending = list(
-        ChatMessage.objects.filter(conversation=conversation, deleted=False).values_list(
-            "message_id", flat=True
-        )
-    )
-    if not pending:
-        return
-    orphan = Conversation(
-        channel="telegram-wipe",
-        chat_index=f"wipe:{conversation.uid}",
-        transcript=[],
-        expires_at=timezone.now() + timedelta(hours=1),
-    )
-    orphan.address = conversation.address
-    orphan.save()
-    ChatMessage.objects.filter(conversation=conversation).update(conversation=orphan)
 
 
 def deletions_due(limit: int = 100) -> list[tuple[int, int, int]]:

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_http_methods
 from tropa.intake import flows
 from tropa.intake.channels.web import services
 
-MAX_TEXT = 4000
+# A hard cap on what is accepted at all; the flow itself answers anything over
+# its own limit (4,000 characters) with a translated explanation.
+MAX_TEXT = 10_000
 SESSION_RATE = "tropa.webchat.rate"
 SESSION_ISSUED = "tropa.webchat.issued"
 
@@ -54,17 +56,19 @@ def _post(request: HttpRequest, chat_id: str | None) -> str:
         return _("The message is too long (at most %(max)s characters). Split it in parts.") % {
             "max": MAX_TEXT
         }
-    if chat_id is None or "start" in request.POST:
-        chat_id = services.chat_id_new()
-        request.session.cycle_key()
-        request.session[services.SESSION_CHAT] = chat_id
-        inbound = flows.Inbound(kind="start")
-    elif choice:
+    if choice:
         inbound = flows.Inbound(kind="choice", choice=choice[:200])
     elif text.strip():
         inbound = flows.Inbound(kind="text", text=text)
+    elif "start" in request.POST:
+        inbound = flows.Inbound(kind="start")
     else:
         return _("Write a message or choose an answer.")
+    if chat_id is None:
+        # A new chat (or one that the panic word ended): a fresh, random id.
+        chat_id = services.chat_id_new()
+        request.session.cycle_key()
+        request.session[services.SESSION_CHAT] = chat_id
     received = services.receive(chat_id=chat_id, inbound=inbound)
     if received.wiped:
         request.session.flush()
