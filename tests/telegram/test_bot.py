@@ -302,3 +302,23 @@ def test_webhook_checks_the_secret_and_acknowledges_what_it_ignores(
     callback = {**standin.callback_update(CHAT, "language:en", 1), "update_id": 2}
     answered = client.post(url, callback, content_type="application/json", **headers)
     assert answered.json()["method"] == "answerCallbackQuery"
+
+
+def test_a_photo_after_intake_is_recorded_in_the_case(org: Organisation, standin: StandIn) -> None:
+    async def talk(what: str) -> None:
+        phone = Phone(standin)
+        if what == "complete":
+            await _complete(phone)
+        else:
+            standin.push_photo(CHAT, b"\xff\xd8 photo bytes", "my military ID")
+            await phone.flush()
+        await phone.close()
+
+    run(talk, "complete")
+    run(talk, "photo")
+    case = case_unlock(case=Case.objects.get(), keychain=keychain_of(org.coordinator))
+    entries = list(case.entries.filter(kind="message_in"))
+    for entry in entries:
+        entry.case = case
+    assert len(entries) == 1
+    assert entries[0].body.startswith("my military ID\n[file: telegram:")

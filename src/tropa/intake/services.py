@@ -58,9 +58,12 @@ def conversation_for_chat(*, channel: str, chat_id: str) -> Conversation:
 def _conversation_for_update(channel: str, chat_id: str) -> Conversation:
     """The chat's conversation, locked: one message per chat at a time, in order."""
     index = _chat_index(channel, chat_id)
-    conversation = (
-        Conversation.objects.select_for_update().filter(channel=channel, chat_index=index).first()
-    )
+    try:
+        conversation = Conversation.objects.select_for_update().get(
+            channel=channel, chat_index=index
+        )
+    except Conversation.DoesNotExist:
+        conversation = None
     # An expired row is still used: the engine tells the person it started over.
     # Rows nobody comes back to are deleted by the hourly job.
     if conversation is None:
@@ -214,10 +217,12 @@ def _finish(conversation: Conversation, step: flows.Step, *, relay: bool) -> Rec
     transcript = (
         [] if conversation.case_id and not had_case else list(conversation.transcript or [])
     )
-    for number, message in enumerate(step.outbound):
-        key = f"{step.state.message_count}.{number}"
-        received.outbound.append(_queue(conversation, message, key=key))
-        transcript.append({"from": "tropa", "text": message.text})
+    queued = [
+        _outbound(conversation, message, key=f"{step.state.message_count}.{number}")
+        for number, message in enumerate(step.outbound)
+    ]
+    received.outbound = OutboundMessage.objects.bulk_create(queued)
+    transcript.extend({"from": "tropa", "text": message.text} for message in step.outbound)
     if conversation.channel in TRANSCRIPT_CHANNELS:
         conversation.transcript = transcript[-TRANSCRIPT_LENGTH:]
     conversation.save()
@@ -229,7 +234,13 @@ def _handle_event(conversation: Conversation, event: flows.Event, *, relay: bool
     if event.kind == "completed":
         _seal(conversation, dict(event.data))
     elif event.kind == "relay" and relay and conversation.case_id:
-        case_append_inbound(case=conversation.case, text=str(event.data.get("text", "")))
+        text = str(event.data.get("text", ""))
+        file_ref = event.data.get("file_ref")
+        if file_ref:
+            # The file itself stays with the channel until the documents pipeline
+            # fetches, cleans and encrypts it; the case records that it came.
+            text = f"{text}\n[file: {conversation.channel}:{file_ref}]".strip()
+        case_append_inbound(case=conversation.case, text=text)
     elif event.kind == "declined":
         conversation.expires_at = timezone.now() + timedelta(minutes=10)
 
@@ -257,20 +268,17 @@ def _seal(conversation: Conversation, data: dict[str, Any]) -> None:
     logger.info("intake completed case=%s", case.pk)
 
 
-def _queue(
+def _outbound(
     conversation: Conversation, message: flows.Outbound, *, key: str, priority: int = Priority.LIVE
 ) -> OutboundMessage:
     outbound = OutboundMessage(
         conversation=conversation,
         priority=priority,
         idempotency_key=f"{conversation.uid}:{key}:{timezone.now().timestamp():.6f}",
-        status=Delivery.WITHHELD
-        if conversation.duress_at and priority == Priority.BULK
-        else Delivery.QUEUED,
+        status=Delivery.QUEUED,
     )
     outbound.text = message.text
     outbound.buttons = [[button.value, button.label] for button in message.buttons]
-    outbound.save()
     return outbound
 
 
