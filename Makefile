@@ -31,6 +31,8 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.:src \
 		$(BIN)/python -m django makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.:src \
+		$(BIN)/python -m django flows check
 
 test-sqlite: $(VENV)/.installed-test
 	$(PYTEST)

@@ -147,7 +147,9 @@ def _duress_index(conversation: Conversation, pin: str) -> str:
 
 
 @transaction.atomic
-def intake_receive(*, channel: str, address: str, inbound: flows.Inbound) -> Received:
+def intake_receive(
+    *, channel: str, address: str, inbound: flows.Inbound, language: str | None = None
+) -> Received:
     """One inbound message from an applicant, end to end: flow step, sealing or
     relaying, the replies queued. Never raises on what the applicant sent."""
     conversation = _conversation_for_update(channel, address)
@@ -157,7 +159,7 @@ def intake_receive(*, channel: str, address: str, inbound: flows.Inbound) -> Rec
     if state is None:
         # A new chat: the flow starts, and the first message is its first answer
         # (a "/start" or the web chat's Start button simply shows the first question).
-        started = engine().start()
+        started = engine().start(language=language)
         if inbound.kind == "start":
             return _finish(conversation, started, relay=True)
         state = started.state

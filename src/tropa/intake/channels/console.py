@@ -42,10 +42,13 @@ def _inbound(line: str, buttons: list[list[str]]) -> flows.Inbound:
     return flows.Inbound(kind="text", text=text)
 
 
-def chat_run(*, read: Callable[[], str], out: TextIO, chat_id: str | None = None) -> str:
+def chat_run(
+    *, read: Callable[[], str], out: TextIO, chat_id: str | None = None, language: str | None = None
+) -> str:
     """Talk until end of input; returns the chat id (to continue later)."""
     chat_id = chat_id or f"console-{secrets.token_hex(8)}"
-    received = intake_receive(channel=CHANNEL, address=chat_id, inbound=flows.Inbound(kind="start"))
+    start = flows.Inbound(kind="start")
+    received = intake_receive(channel=CHANNEL, address=chat_id, inbound=start, language=language)
     buttons = _deliver(received.outbound, out)
     while True:
         out.write("> ")

@@ -18,4 +18,4 @@ class Command(BaseCommand):
 
         if options["lang"]:
             translation.activate(options["lang"])
-        chat_run(read=sys.stdin.readline, out=self.stdout._out)  # noqa: SLF001
+        chat_run(read=sys.stdin.readline, out=self.stdout._out, language=options["lang"])  # noqa: SLF001
