@@ -62,8 +62,8 @@ def bench_fields(seconds: float, repeats: int) -> list[Result]:
             raw_encrypt,
             "raw AES-256-GCM encrypt",
             encrypt_rate / raw_encrypt,
-            ">= 0.5 of raw AES-GCM",
-            verdict(encrypt_rate >= 0.5 * raw_encrypt),
+            f">= {MIN_FIELD_OPS:,} ops/s (P5 budget)",
+            verdict(encrypt_rate >= MIN_FIELD_OPS),
         ),
         Result(
             "V2",
@@ -73,8 +73,8 @@ def bench_fields(seconds: float, repeats: int) -> list[Result]:
             raw_decrypt,
             "raw AES-256-GCM decrypt",
             decrypt_rate / raw_decrypt,
-            ">= 0.5 of raw AES-GCM",
-            verdict(decrypt_rate >= 0.5 * raw_decrypt),
+            f">= {MIN_FIELD_OPS:,} ops/s (P5 budget)",
+            verdict(decrypt_rate >= MIN_FIELD_OPS),
         ),
     ]
 
@@ -99,8 +99,8 @@ def bench_unwrap(seconds: float, repeats: int) -> list[Result]:
             raw,
             "raw X25519 scalar multiplication",
             unwrap / raw,
-            ">= 0.5 of raw X25519",
-            verdict(unwrap >= 0.5 * raw),
+            f">= {MIN_UNWRAP_OPS:,} ops/s (P5 budget)",
+            verdict(unwrap >= MIN_UNWRAP_OPS),
         ),
     ]
 
