@@ -17,6 +17,23 @@ from tropa.cases.models import Case
 from tropa.intake import flows
 from tropa.intake.channels.console import chat_run
 
+# English, for myself, mobilised, within days, documents yes/no/yes, a region,
+# help wanted, the description, no duress PIN, consent.
+ANSWERS = [
+    "2\n",
+    "1\n",
+    "4\n",
+    "1\n",
+    "1\n",
+    "2\n",
+    "1\n",
+    "1\n",
+    "1\n",
+    "I was mobilised last week.\n",
+    "2\n",
+    "1\n",
+]
+
 
 def test_the_default_flow_checks_clean(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("flows", "check")
@@ -49,23 +66,7 @@ def test_po_round_trip_updates_a_translation(tmp_path: Path) -> None:
 
 @pytest.mark.django_db
 def test_console_simulator_runs_the_whole_flow(org: Organisation) -> None:
-    lines = iter(
-        [
-            "2\n",
-            "1\n",
-            "4\n",
-            "1\n",
-            "1\n",
-            "2\n",
-            "1\n",
-            "1\n",
-            "1\n",
-            "I was mobilised last week.\n",
-            "2\n",
-            "1\n",
-            "",
-        ]
-    )
+    lines = iter([*ANSWERS, ""])
     out = io.StringIO()
     chat_run(read=lambda: next(lines), out=out)
     text = out.getvalue()
@@ -78,24 +79,7 @@ def test_console_simulator_runs_the_whole_flow(org: Organisation) -> None:
 def test_relay_reads_and_answers_from_the_terminal(
     org: Organisation, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = iter(
-        [
-            "2\n",
-            "1\n",
-            "4\n",
-            "1\n",
-            "1\n",
-            "2\n",
-            "1\n",
-            "1\n",
-            "1\n",
-            "I was mobilised last week.\n",
-            "2\n",
-            "1\n",
-            "Please call me\n",
-            "",
-        ]
-    )
+    lines = iter([*ANSWERS, "Please call me\n", ""])
     chat_run(read=lambda: next(lines), out=io.StringIO())
     case = Case.objects.get()
     persona = org.coordinator
