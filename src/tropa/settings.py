@@ -168,6 +168,9 @@ TELEGRAM_WEBHOOK_SECRET = env_str("TROPA_TELEGRAM_WEBHOOK_SECRET", "")
 TELEGRAM_GLOBAL_PER_SECOND = env_int("TROPA_TELEGRAM_GLOBAL_PER_SECOND", 30, minimum=1)
 TELEGRAM_PER_CHAT_PER_SECOND = env_int("TROPA_TELEGRAM_PER_CHAT_PER_SECOND", 1, minimum=1)
 
+# The queue highlights cases with no human reply this long after they came in.
+CASE_FIRST_REPLY_SLA_MINUTES = env_int("TROPA_FIRST_REPLY_SLA_MINUTES", 120, minimum=1)
+
 # Crypto-shredding: days a closed case is kept, by outcome ("*" for the rest).
 RETENTION_DAYS = env_retention("TROPA_RETENTION_DAYS", {"*": 90, "suspected_infiltration": 365})
 

@@ -23,11 +23,17 @@ from tropa.vault.fields import (
 
 
 class Status(models.TextChoices):
+    """The workflow's states (tropa.cases.workflow holds the allowed moves)."""
+
     NEW = "new", _("new")
     TRIAGE = "triage", _("triage")
     VERIFICATION = "verification", _("verification")
     IN_PROGRESS = "in_progress", _("in progress")
     ON_THE_MOVE = "on_the_move", _("on the move")
+    SAFE = "safe", _("safe")
+    HIDDEN = "hidden", _("staying hidden")
+    LEGAL = "legal", _("avoided service legally")
+    LOST_CONTACT = "lost_contact", _("lost contact")
     CLOSED = "closed", _("closed")
 
 
@@ -47,6 +53,11 @@ class Case(models.Model):
     # documents): the case is frozen for coordinators; the reason is a code.
     compromised_at = models.DateTimeField(null=True, blank=True)
     compromised_reason = models.CharField(max_length=32, blank=True)
+    # Set by a coordinator's decision; routes, plans and contacts wait for it.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # For the queue: the SLA counts to the first human reply.
+    first_reply_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
     # The case's own X25519 pair: intake seals new messages to the public half
     # without being able to read anything; the private half is under the case key.
     public_key = models.BinaryField()
@@ -78,6 +89,8 @@ class EntryKind(models.TextChoices):
     MESSAGE_IN = "message_in", _("message from the applicant")
     MESSAGE_OUT = "message_out", _("message to the applicant")
     NOTE = "note", _("internal note")
+    STATUS = "status", _("status change")
+    VERIFICATION = "verification", _("verification")
 
 
 class CaseEntry(models.Model):
@@ -128,3 +141,31 @@ class CaseIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} index of case {self.case_id}"
+
+
+class Verification(models.Model):
+    """The checklist that stands between a new case and anything sensitive."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("pending")
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="verification")
+    documents_checked = models.BooleanField(default=False)
+    call_at = models.DateTimeField(null=True, blank=True)
+    call_link = EncryptedTextField()  # under the case key
+    call_done = models.BooleanField(default=False)
+    decision = models.CharField(max_length=12, choices=Decision.choices, default=Decision.PENDING)
+    reason = EncryptedTextField()
+    decided_by = models.ForeignKey(
+        "accounts.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"verification of case {self.case_id}"
+
+    def vault_keyring(self) -> Keyring:
+        return self.case.vault_keyring()

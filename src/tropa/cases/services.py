@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from tropa.accounts.models import Staff, Team
 from tropa.audit.models import Action
 from tropa.audit.services import audit_record
 from tropa.cases.codenames import codename_generate
-from tropa.cases.models import Case, CaseEntry, CaseIndex, EntryKind, Status
+from tropa.cases.models import Case, CaseEntry, CaseIndex, EntryKind, Status, Verification
+from tropa.cases.notify import applicant_notify
 from tropa.vault import crypto
 from tropa.vault import services as vault
 from tropa.vault.models import CaseKeyWrap
@@ -132,6 +134,7 @@ def case_append_inbound(*, case: Case, text: str, kind: str = EntryKind.MESSAGE_
     entry.body = text
     entry.save()
     entry.__dict__.pop("_entry_key")
+    Case.objects.filter(pk=case.pk).update(last_inbound_at=entry.created_at)
     return entry
 
 
@@ -276,4 +279,111 @@ def case_recover(
         action=Action.CASE_RECOVERED,
         case_id=case.pk,
         detail=_holder(staff, team),
+    )
+
+
+# ------------------------------------------------------------------ workflow
+
+# What the applicant is told when his case moves, in his language. Moves that
+# would say something sensitive (going on the move) are left to the caseworker.
+APPLICANT_NOTICES = {
+    Status.VERIFICATION: gettext_lazy(
+        "To help you safely, we first need to confirm who you are. "
+        "A volunteer will explain here how we do it."
+    ),
+    Status.IN_PROGRESS: gettext_lazy(
+        "A volunteer is now working on your request and will write here."
+    ),
+    Status.CLOSED: gettext_lazy("Your request is closed. If you need help again, just write here."),
+}
+
+
+class TransitionRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@transaction.atomic
+def case_transition(*, case: Case, target: str, keychain: vault.Keychain) -> None:
+    """Move a case along the workflow, record it, and tell the applicant what concerns him."""
+    from tropa.cases import workflow
+
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    staff = Staff.objects.get(pk=keychain.staff_id)
+    refusal = workflow.transition_check(
+        workflow.State(case.status),
+        workflow.State(target),
+        verified=case.verified_at is not None,
+        coordinator=staff.is_coordinator,
+        frozen=case.compromised_at is not None,
+    )
+    if refusal is not None:
+        raise TransitionRefused(refusal.reason)
+    case_unlock(case=case, keychain=keychain)
+    previous = case.status
+    Case.objects.filter(pk=case.pk).update(
+        status=target, closed_at=timezone.now() if target == Status.CLOSED else None
+    )
+    entry = CaseEntry(case=case, kind=EntryKind.STATUS, author=staff)
+    entry.body = f"{previous} → {target}"
+    entry.save()
+    audit_record(
+        action=Action.CASE_STATUS,
+        actor_id=staff.pk,
+        case_id=case.pk,
+        detail={"from": previous, "to": target},
+    )
+    notice = APPLICANT_NOTICES.get(Status(target))
+    if notice is not None:
+        with translation.override(case.language or settings.LANGUAGE_CODE):
+            applicant_notify(case, str(notice))
+
+
+@transaction.atomic
+def verification_update(
+    *,
+    case: Case,
+    keychain: vault.Keychain,
+    documents_checked: bool,
+    call_at: datetime | None,
+    call_link: str,
+    call_done: bool,
+) -> Verification:
+    """The caseworker's part of the checklist; the link is kept under the case key."""
+    case_unlock(case=case, keychain=keychain)
+    check, _ = Verification.objects.get_or_create(case=case)
+    check.case = case
+    check.documents_checked = documents_checked
+    check.call_at = call_at
+    check.call_link = call_link
+    check.call_done = call_done
+    check.save()
+    return check
+
+
+@transaction.atomic
+def verification_decide(
+    *, case: Case, keychain: vault.Keychain, verified: bool, reason: str
+) -> None:
+    """A coordinator's decision; only it unlocks routes, plans and contacts."""
+    staff = Staff.objects.get(pk=keychain.staff_id)
+    if not staff.is_coordinator:
+        raise TransitionRefused("coordinator_only")
+    case_unlock(case=case, keychain=keychain)
+    check, _ = Verification.objects.get_or_create(case=case)
+    check.case = case
+    check.decision = Verification.Decision.VERIFIED if verified else Verification.Decision.REJECTED
+    check.reason = reason
+    check.decided_by = staff
+    check.decided_at = timezone.now()
+    check.save()
+    Case.objects.filter(pk=case.pk).update(verified_at=check.decided_at if verified else None)
+    entry = CaseEntry(case=case, kind=EntryKind.VERIFICATION, author=staff)
+    entry.body = f"{check.decision}: {reason}"
+    entry.save()
+    audit_record(
+        action=Action.CASE_VERIFIED if verified else Action.CASE_REJECTED,
+        actor_id=staff.pk,
+        case_id=case.pk,
     )

@@ -7,4 +7,9 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("<int:case_id>/", views.case_detail_view, name="detail"),
+    path("<int:case_id>/reply/", views.case_reply_view, name="reply"),
+    path("<int:case_id>/note/", views.case_note_view, name="note"),
+    path("<int:case_id>/status/", views.case_status_view, name="status"),
+    path("<int:case_id>/verification/", views.case_verification_view, name="verification"),
+    path("<int:case_id>/decision/", views.case_decision_view, name="decision"),
 ]

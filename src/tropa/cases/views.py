@@ -1,36 +1,158 @@
-"""The case file, as far as the vault issue needs it: open only through a wrap."""
+"""The caseworker's queue and case file. Thin: forms in, services, a redirect out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from tropa.accounts.decorators import staff_required
 from tropa.cases import selectors, services
-from tropa.cases.models import Case
+from tropa.cases.forms import DecisionForm, NoteForm, ReplyForm, StatusForm, VerificationForm
+from tropa.cases.models import Case, Status, Verification
+from tropa.cases.workflow import State, next_states
 from tropa.vault import crypto
 from tropa.vault.session import keychain_for
+
+REFUSALS = {
+    "not_allowed": gettext_lazy("That move is not allowed from the current status."),
+    "needs_verification": gettext_lazy("A coordinator must verify this case first."),
+    "coordinator_only": gettext_lazy("Only a coordinator can do that."),
+    "frozen": gettext_lazy(
+        "This case is flagged as possibly compromised; only coordinators can act on it."
+    ),
+}
 
 
 @staff_required
 def case_list_view(request: HttpRequest) -> HttpResponse:
     keychain = keychain_for(request)
-    cases = selectors.cases_visible_to(keychain)[:100] if keychain else []
-    return render(request, "cases/list.html", {"cases": cases})
+    filters = selectors.QueueFilters.from_query(request.GET.dict())
+    cases = selectors.queue(staff=request.user, keychain=keychain, filters=filters)
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [(case, selectors.sla_breached(case, now=now)) for case in page]
+    counts = selectors.status_counts(staff=request.user, keychain=keychain)
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
+        "statuses": Status.choices,
+        "query": request.GET.copy(),
+    }
+    return render(request, "cases/list.html", context)
 
 
-@staff_required
-def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
+def _open(request: HttpRequest, case_id: int) -> Case:
+    """The case, unlocked for this person, or 404 (no wrap = no such case for them)."""
     keychain = keychain_for(request)
     case = get_object_or_404(Case, pk=case_id)
     if keychain is None:
         raise Http404
+    if case.compromised_at and not request.user.is_coordinator:
+        raise Http404
     try:
-        services.case_open(case=case, keychain=keychain)
+        return services.case_open(case=case, keychain=keychain)
     except crypto.MissingWrap:
-        # No wrap for this person: the case does not exist as far as they know.
         raise Http404 from None
-    entries = list(case.entries.all())
+
+
+@staff_required
+def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _open(request, case_id)
+    entries = list(case.entries.select_related("author"))
     for entry in entries:
-        entry.case = case  # share the unlocked case key
-    return render(request, "cases/detail.html", {"case": case, "entries": entries})
+        entry.case = case  # the unlocked case carries the key
+    verification = Verification.objects.filter(case=case).first()
+    if verification is not None:
+        verification.case = case
+    context = {
+        "case": case,
+        "entries": entries,
+        "verification": verification,
+        "reply_form": ReplyForm(),
+        "note_form": NoteForm(),
+        "next_states": [(s.value, Status(s.value).label) for s in next_states(State(case.status))],
+        "verification_form": VerificationForm(
+            initial={
+                "documents_checked": verification.documents_checked,
+                "call_at": verification.call_at,
+                "call_link": verification.call_link,
+                "call_done": verification.call_done,
+            }
+            if verification
+            else None
+        ),
+        "decision_form": DecisionForm(),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+def _case_action(
+    form_class: type, act: Callable[[Case, Any, dict[str, Any]], None]
+) -> Callable[..., HttpResponse]:
+    @require_POST
+    @staff_required
+    def view(request: HttpRequest, case_id: int) -> HttpResponse:
+        case = _open(request, case_id)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("Please correct the form: %(errors)s") % {"errors": form.errors.as_text()},
+            )
+        else:
+            try:
+                act(case, keychain_for(request), form.cleaned_data)
+            except services.TransitionRefused as refusal:
+                messages.error(request, REFUSALS.get(refusal.reason, refusal.reason))
+        return redirect("cases:detail", case_id=case.pk)
+
+    return view
+
+
+def _reply(case: Case, keychain: Any, data: dict[str, Any]) -> None:
+    from tropa.intake.services import relay_reply
+
+    relay_reply(case=case, keychain=keychain, text=data["text"])
+
+
+case_reply_view = _case_action(ReplyForm, _reply)
+case_note_view = _case_action(
+    NoteForm,
+    lambda case, keychain, data: services.case_note_add(
+        case=case, keychain=keychain, text=data["text"]
+    ),
+)
+case_status_view = _case_action(
+    StatusForm,
+    lambda case, keychain, data: services.case_transition(
+        case=case, target=data["target"], keychain=keychain
+    ),
+)
+case_verification_view = _case_action(
+    VerificationForm,
+    lambda case, keychain, data: services.verification_update(
+        case=case,
+        keychain=keychain,
+        documents_checked=data["documents_checked"],
+        call_at=data["call_at"],
+        call_link=data["call_link"],
+        call_done=data["call_done"],
+    ),
+)
+case_decision_view = _case_action(
+    DecisionForm,
+    lambda case, keychain, data: services.verification_decide(
+        case=case, keychain=keychain, verified=data["verified"], reason=data["reason"]
+    ),
+)

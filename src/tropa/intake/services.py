@@ -333,4 +333,21 @@ def relay_reply(*, case: Case, keychain: vault.Keychain, text: str) -> OutboundM
     outbound.text = f"{author.alias}: {text}"
     outbound.buttons = []
     outbound.save()
+    Case.objects.filter(pk=case.pk, first_reply_at=None).update(first_reply_at=timezone.now())
     return outbound
+
+
+def applicant_notify(case: Case, text: str) -> None:
+    """A notice about his case (e.g. a status change), queued behind live replies.
+    Nothing is sent to a chat under duress."""
+    conversation = Conversation.objects.filter(case=case).first()
+    if conversation is None or conversation.duress_at:
+        return
+    outbound = OutboundMessage(
+        conversation=conversation,
+        priority=Priority.BULK,
+        idempotency_key=f"notice:{case.pk}:{timezone.now().timestamp():.6f}",
+    )
+    outbound.text = text
+    outbound.buttons = []
+    outbound.save()
