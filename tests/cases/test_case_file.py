@@ -23,6 +23,14 @@ ACTIONS = {
     "status": {"target": "triage"},
     "verification": {"documents_checked": "on", "call_link": "https://meet.example.org/x"},
     "decision": {"verified": "yes", "reason": "documents match"},
+    "services": {"kind": "legal"},
+    "services/update": {"service": "1", "status": "done"},
+    "services/session": {
+        "service": "1",
+        "held_at": "2026-11-20T10:00",
+        "minutes": "30",
+        "note": "x",
+    },
 }
 
 
@@ -167,3 +175,61 @@ def test_no_notice_reaches_a_chat_under_duress(org: Organisation) -> None:
     case_transition(case=case, target="triage", keychain=keychain_of(org.coordinator))
     case_transition(case=case, target="verification", keychain=keychain_of(org.coordinator))
     assert not OutboundMessage.objects.exclude(status=Delivery.WITHHELD).exists()
+
+
+def test_adding_a_service_gives_its_team_the_case(org: Organisation) -> None:
+    case = _case()
+    coordinator = sign_in(Client(), org.coordinator)
+    assert sign_in(Client(), org.other_caseworker).get(f"/cases/{case.pk}/").status_code == 404
+    coordinator.post(f"/cases/{case.pk}/services/", {"kind": "visa"})
+    assert sign_in(Client(), org.other_caseworker).get(f"/cases/{case.pk}/").status_code == 200
+    service = case.services.get()
+    charlie = sign_in(Client(), org.other_caseworker)
+    charlie.post(
+        f"/cases/{case.pk}/services/update/",
+        {"service": service.pk, "status": "in_progress", "assignee": org.other_caseworker.staff.pk},
+    )
+    service.refresh_from_db()
+    assert (service.status, service.assignee_id) == ("in_progress", org.other_caseworker.staff.pk)
+    charlie.post(
+        f"/cases/{case.pk}/services/session/",
+        {
+            "service": service.pk,
+            "held_at": "2026-11-20T10:00",
+            "minutes": "45",
+            "note": "Explained the consulate appointment",
+        },
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM cases_servicesession")
+        assert b"consulate appointment" not in repr(cursor.fetchall()).encode()
+    page = charlie.get(f"/cases/{case.pk}/").content.decode()
+    assert "Explained the consulate appointment" in page and "45" in page
+
+
+def test_an_unknown_service_is_refused_clearly(org: Organisation) -> None:
+    case = _case()
+    response = sign_in(Client(), org.coordinator).post(
+        f"/cases/{case.pk}/services/", {"kind": "coordinators"}, follow=True
+    )
+    assert not case.services.exists()
+    assert response.status_code == 200
+
+
+def test_saved_answers_are_sent_in_the_applicants_language(org: Organisation) -> None:
+    from tropa.cases.models import QuickReply
+
+    coordinator = sign_in(Client(), org.coordinator)
+    coordinator.post(
+        "/cases/quick-replies/",
+        {
+            "title": "Summons",
+            "text_ru": "Повестка не обязывает являться.",
+            "text_en": "A summons does not oblige you.",
+        },
+    )
+    reply = QuickReply.objects.get()
+    case = _case(language="ru", chat="web-quick")
+    coordinator.post(f"/cases/{case.pk}/reply/", {"text": "", "quick": reply.pk})
+    assert OutboundMessage.objects.get().text == "Oriole: Повестка не обязывает являться."
+    assert sign_in(Client(), org.caseworker).get("/cases/quick-replies/").status_code == 404

@@ -25,6 +25,7 @@ class Action(models.TextChoices):
     CASE_UNASSIGNED = "case.unassigned", _("case unassigned")
     CASE_CLOSED = "case.closed", _("case closed")
     CASE_STATUS = "case.status", _("case status changed")
+    CASE_SERVICE = "case.service", _("case service changed")
     CASE_VERIFIED = "case.verified", _("case verified")
     CASE_REJECTED = "case.rejected", _("verification refused")
     CASE_FLAGGED = "case.flagged", _("case flagged as possibly compromised")

@@ -3,13 +3,25 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tropa.cases.models import Status
+from tropa.cases.models import QuickReply, ServiceStatus, Status
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
-        label=_("Reply to the applicant"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reply to the applicant"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
+    quick = forms.ModelChoiceField(
+        label=_("or a saved answer"), queryset=QuickReply.objects.all(), required=False
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("text") or "").strip() and data.get("quick") is None:
+            raise forms.ValidationError(_("Write a reply or choose a saved answer."))
+        return data
 
 
 class NoteForm(forms.Form):
@@ -44,3 +56,39 @@ class DecisionForm(forms.Form):
         choices=[("yes", _("Verified")), ("no", _("Not verified"))],
     )
     reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+
+class ServiceAddForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Service"),
+        choices=[
+            ("legal", _("legal")),
+            ("psychological", _("psychological")),
+            ("evacuation", _("evacuation")),
+            ("documents", _("documents")),
+            ("visa", _("visa")),
+        ],
+    )
+
+
+class ServiceUpdateForm(forms.Form):
+    service = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=ServiceStatus.choices)
+    assignee = forms.IntegerField(label=_("Assignee"), required=False)
+
+
+class SessionForm(forms.Form):
+    service = forms.IntegerField(widget=forms.HiddenInput)
+    held_at = forms.DateTimeField(
+        label=_("When (UTC)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600)
+    note = forms.CharField(
+        label=_("Note"), max_length=8000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QuickReplyForm(forms.ModelForm):
+    class Meta:
+        model = QuickReply
+        fields = ["title", "text_ru", "text_en"]

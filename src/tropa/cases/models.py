@@ -90,6 +90,7 @@ class EntryKind(models.TextChoices):
     MESSAGE_OUT = "message_out", _("message to the applicant")
     NOTE = "note", _("internal note")
     STATUS = "status", _("status change")
+    SERVICE = "service", _("service")
     VERIFICATION = "verification", _("verification")
 
 
@@ -169,3 +170,75 @@ class Verification(models.Model):
 
     def vault_keyring(self) -> Keyring:
         return self.case.vault_keyring()
+
+
+class ServiceStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    IN_PROGRESS = "in_progress", _("in progress")
+    DONE = "done", _("done")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class CaseService(models.Model):
+    """One service a case needs (legal, psychological, evacuation, documents, visa),
+    owned by the team of that kind, with its own status and assignee."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(max_length=32)
+    status = models.CharField(
+        max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.REQUESTED
+    )
+    assignee = models.ForeignKey(
+        "accounts.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], name="one_service_of_a_kind")
+        ]
+        indexes = [models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for case {self.case_id}"
+
+
+class ServiceSession(models.Model):
+    """A consultation or psychological session: when, how long, and an encrypted note."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(CaseService, on_delete=models.CASCADE, related_name="sessions")
+    held_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    note = EncryptedTextField()
+    author = models.ForeignKey(
+        "accounts.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["held_at"]
+
+    def __str__(self) -> str:
+        return f"session of service {self.service_id}"
+
+    def vault_keyring(self) -> Keyring:
+        return self.service.case.vault_keyring()
+
+
+class QuickReply(models.Model):
+    """A saved, translated answer to a common question; coordinators keep the list."""
+
+    title = models.CharField(_("title"), max_length=80)
+    text_ru = models.TextField(_("text in Russian"), max_length=4000)
+    text_en = models.TextField(_("text in English"), max_length=4000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def text_for(self, language: str) -> str:
+        return self.text_en if language == "en" else self.text_ru

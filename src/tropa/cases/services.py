@@ -15,7 +15,16 @@ from tropa.accounts.models import Staff, Team
 from tropa.audit.models import Action
 from tropa.audit.services import audit_record
 from tropa.cases.codenames import codename_generate
-from tropa.cases.models import Case, CaseEntry, CaseIndex, EntryKind, Status, Verification
+from tropa.cases.models import (
+    Case,
+    CaseEntry,
+    CaseIndex,
+    CaseService,
+    EntryKind,
+    ServiceSession,
+    Status,
+    Verification,
+)
 from tropa.cases.notify import applicant_notify
 from tropa.vault import crypto
 from tropa.vault import services as vault
@@ -387,3 +396,55 @@ def verification_decide(
         actor_id=staff.pk,
         case_id=case.pk,
     )
+
+
+# ------------------------------------------------------------------ services
+
+
+@transaction.atomic
+def service_add(*, case: Case, kind: str, keychain: vault.Keychain) -> CaseService:
+    """The case needs this service: its team gets the case key and a sub-task."""
+    from tropa.accounts.models import Team, TeamKind
+
+    if kind not in TeamKind.values or kind == TeamKind.COORDINATORS:
+        raise TransitionRefused("unknown_service")
+    case_unlock(case=case, keychain=keychain)
+    team = Team.objects.get(kind=kind)
+    service, created = CaseService.objects.get_or_create(case=case, kind=kind)
+    if created:
+        if not CaseKeyWrap.objects.filter(case=case, team=team).exists():
+            case_assign(case=case, keychain=keychain, team=team)
+        _service_entry(case, keychain, f"+ {kind}")
+    return service
+
+
+@transaction.atomic
+def service_update(
+    *, service: CaseService, keychain: vault.Keychain, status: str, assignee: Staff | None
+) -> None:
+    case = case_unlock(case=service.case, keychain=keychain)
+    if assignee is not None and not CaseKeyWrap.objects.filter(case=case, staff=assignee).exists():
+        case_assign(case=case, keychain=keychain, staff=assignee)
+    CaseService.objects.filter(pk=service.pk).update(status=status, assignee=assignee)
+    _service_entry(case, keychain, f"{service.kind}: {status}")
+
+
+@transaction.atomic
+def service_session_log(
+    *, service: CaseService, keychain: vault.Keychain, held_at: datetime, minutes: int, note: str
+) -> ServiceSession:
+    case = case_unlock(case=service.case, keychain=keychain)
+    service.case = case
+    session = ServiceSession(
+        service=service, held_at=held_at, duration_minutes=minutes, author_id=keychain.staff_id
+    )
+    session.note = note
+    session.save()
+    return session
+
+
+def _service_entry(case: Case, keychain: vault.Keychain, text: str) -> None:
+    entry = CaseEntry(case=case, kind=EntryKind.SERVICE, author_id=keychain.staff_id)
+    entry.body = text
+    entry.save()
+    audit_record(action=Action.CASE_SERVICE, actor_id=keychain.staff_id, case_id=case.pk)

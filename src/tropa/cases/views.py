@@ -14,10 +14,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tropa.accounts.decorators import staff_required
+from tropa.accounts.decorators import coordinator_required, staff_required
 from tropa.cases import selectors, services
-from tropa.cases.forms import DecisionForm, NoteForm, ReplyForm, StatusForm, VerificationForm
-from tropa.cases.models import Case, Status, Verification
+from tropa.cases.forms import (
+    DecisionForm,
+    NoteForm,
+    QuickReplyForm,
+    ReplyForm,
+    ServiceAddForm,
+    ServiceUpdateForm,
+    SessionForm,
+    StatusForm,
+    VerificationForm,
+)
+from tropa.cases.models import Case, CaseService, QuickReply, ServiceStatus, Status, Verification
 from tropa.cases.workflow import State, next_states
 from tropa.vault import crypto
 from tropa.vault.session import keychain_for
@@ -26,6 +36,8 @@ REFUSALS = {
     "not_allowed": gettext_lazy("That move is not allowed from the current status."),
     "needs_verification": gettext_lazy("A coordinator must verify this case first."),
     "coordinator_only": gettext_lazy("Only a coordinator can do that."),
+    "unknown_service": gettext_lazy("There is no such service."),
+    "unknown_assignee": gettext_lazy("There is no such active staff member."),
     "frozen": gettext_lazy(
         "This case is flagged as possibly compromised; only coordinators can act on it."
     ),
@@ -93,8 +105,35 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
             else None
         ),
         "decision_form": DecisionForm(),
+        "services": _services_of(case),
+        "service_form": ServiceAddForm(),
+        "service_statuses": ServiceStatus.choices,
+        "quick_replies": QuickReply.objects.all(),
     }
     return render(request, "cases/detail.html", context)
+
+
+def _services_of(case: Case) -> list[CaseService]:
+    found = list(case.services.select_related("assignee").prefetch_related("sessions"))
+    for service in found:
+        service.case = case
+        for session in service.sessions.all():
+            session.service = service
+    return found
+
+
+@coordinator_required
+def quick_replies_view(request: HttpRequest) -> HttpResponse:
+    """The small knowledge base of saved answers, in Russian and English."""
+    editing = QuickReply.objects.filter(pk=request.GET.get("edit") or 0).first()
+    form = QuickReplyForm(request.POST or None, instance=editing)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("cases:quick_replies")
+    return render(
+        request, "cases/quick_replies.html", {"form": form, "replies": QuickReply.objects.all()}
+    )
 
 
 def _case_action(
@@ -123,7 +162,40 @@ def _case_action(
 def _reply(case: Case, keychain: Any, data: dict[str, Any]) -> None:
     from tropa.intake.services import relay_reply
 
-    relay_reply(case=case, keychain=keychain, text=data["text"])
+    text = (data.get("text") or "").strip()
+    if not text:
+        text = data["quick"].text_for(case.language)  # a saved answer, in his language
+    relay_reply(case=case, keychain=keychain, text=text)
+
+
+def _service(case: Case, data: dict[str, Any]) -> CaseService:
+    service = CaseService.objects.filter(case=case, pk=data["service"]).first()
+    if service is None:
+        raise Http404
+    return service
+
+
+def _service_update(case: Case, keychain: Any, data: dict[str, Any]) -> None:
+    from tropa.accounts.models import Staff
+
+    assignee = None
+    if data.get("assignee"):
+        assignee = Staff.objects.filter(pk=data["assignee"], revoked_at=None).first()
+        if assignee is None:
+            raise services.TransitionRefused("unknown_assignee")
+    services.service_update(
+        service=_service(case, data), keychain=keychain, status=data["status"], assignee=assignee
+    )
+
+
+def _session_log(case: Case, keychain: Any, data: dict[str, Any]) -> None:
+    services.service_session_log(
+        service=_service(case, data),
+        keychain=keychain,
+        held_at=data["held_at"],
+        minutes=data["minutes"],
+        note=data["note"],
+    )
 
 
 case_reply_view = _case_action(ReplyForm, _reply)
@@ -150,6 +222,14 @@ case_verification_view = _case_action(
         call_done=data["call_done"],
     ),
 )
+case_service_add_view = _case_action(
+    ServiceAddForm,
+    lambda case, keychain, data: services.service_add(
+        case=case, kind=data["kind"], keychain=keychain
+    ),
+)
+case_service_update_view = _case_action(ServiceUpdateForm, _service_update)
+case_session_view = _case_action(SessionForm, _session_log)
 case_decision_view = _case_action(
     DecisionForm,
     lambda case, keychain, data: services.verification_decide(
