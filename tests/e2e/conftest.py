@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tropa.intake.channels.telegram.standin import StandIn
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -34,17 +36,23 @@ class DemoServer:
     url: str
     output: list[str]
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    used_steps: dict[str, int] = field(default_factory=dict)
 
     def password(self, username: str) -> str:
         return f"tropa-demo-{username}"
 
     def totp(self, username: str) -> str:
+        """The current code; if this user already spent it, wait for the next step
+        (a reused code is refused, as it should be)."""
         import base64
 
         from django_otp.oath import totp
 
         secret = self.totp_secrets[username]
         key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        while (step := int(time.time()) // 30) == self.used_steps.get(username):
+            time.sleep(0.5)
+        self.used_steps[username] = step
         return f"{totp(key):06d}"
 
 
@@ -66,10 +74,26 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+BOT_TOKEN = "123456:DEMO-e2e"
+
+
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def telegram() -> Iterator[StandIn]:
+    """A loopback Bot API that the demo's bot worker talks to."""
+    with StandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory, telegram: StandIn
+) -> Iterator[DemoServer]:
     data_dir = tmp_path_factory.mktemp("demo")
     port = _free_port()
+    env = _clean_env(data_dir) | {
+        "TROPA_TELEGRAM_TOKEN": BOT_TOKEN,
+        "TROPA_TELEGRAM_API": telegram.url,
+    }
     process = subprocess.Popen(
         [
             sys.executable,
@@ -84,20 +108,31 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             "2",
             "--no-qr",
         ],
-        env=_clean_env(data_dir),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
     server = DemoServer(url=f"http://127.0.0.1:{port}", output=[])
+    bot = None
     try:
         _read_until_listening(process, server)
         _wait_for_port(port)
+        # The Telegram worker, as a deployment runs it beside the web app.
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "tropa.cli", "bot", "--polling"],
+            env=env | {"TROPA_DATA_DIR": str(data_dir), "TROPA_SECURE_COOKIES": "0"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        for child in (bot, process):
+            if child is not None:
+                os.killpg(child.pid, signal.SIGTERM)
+                child.wait(timeout=20)
 
 
 def _read_until_listening(process: subprocess.Popen[str], server: DemoServer) -> None:

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tropa.accounts.models import Staff
+from tropa.cases import workflow
 from tropa.cases.models import Case
 from tropa.vault import services as vault
 from tropa.vault.models import CaseKeyWrap
@@ -46,7 +47,8 @@ def queue(*, staff: Staff, keychain: vault.Keychain, filters: QueueFilters) -> Q
     if filters.status:
         cases = cases.filter(status=filters.status)
     else:
-        cases = cases.exclude(status__in=["closed"])
+        # By default only what still needs work; outcomes are one click away.
+        cases = cases.filter(status__in=[state.value for state in workflow.OPEN])
     for name in ("category", "language", "region"):
         if getattr(filters, name):
             cases = cases.filter(**{name: getattr(filters, name)})
