@@ -233,3 +233,38 @@ def test_saved_answers_are_sent_in_the_applicants_language(org: Organisation) ->
     coordinator.post(f"/cases/{case.pk}/reply/", {"text": "", "quick": reply.pk})
     assert OutboundMessage.objects.get().text == "Oriole: Повестка не обязывает являться."
     assert sign_in(Client(), org.caseworker).get("/cases/quick-replies/").status_code == 404
+
+
+def test_unverified_cases_never_get_sensitive_replies(org: Organisation) -> None:
+    case = _case(chat="web-sensitive")
+    client = sign_in(Client(), org.coordinator)
+    refused = client.post(
+        f"/cases/{case.pk}/reply/",
+        {"text": "Train 12 at 06:40, platform 3", "sensitive": "on"},
+        follow=True,
+    )
+    assert "verify" in refused.content.decode().lower() or "подтверд" in refused.content.decode()
+    assert not OutboundMessage.objects.exists()
+    assert not CaseEntry.objects.filter(case=case, kind="message_out").exists()
+    client.post(f"/cases/{case.pk}/decision/", {"verified": "yes", "reason": "ok"})
+    client.post(
+        f"/cases/{case.pk}/reply/", {"text": "Train 12 at 06:40, platform 3", "sensitive": "on"}
+    )
+    assert OutboundMessage.objects.get().text.endswith("platform 3")
+
+
+def test_a_flagged_case_gets_nothing_sensitive_even_when_verified(org: Organisation) -> None:
+    from tropa.cases.services import case_flag_compromised
+
+    case = _case(chat="web-flagged")
+    client = sign_in(Client(), org.coordinator)
+    client.post(f"/cases/{case.pk}/decision/", {"verified": "yes", "reason": "ok"})
+    case_flag_compromised(case_id=case.pk, reason="duplicate_documents")
+    client.post(f"/cases/{case.pk}/reply/", {"text": "Safe house address", "sensitive": "on"})
+    assert not OutboundMessage.objects.exists()
+
+
+def test_assignments_appear_in_the_timeline(org: Organisation) -> None:
+    case = _case()
+    _legal(org, case)
+    assert case.entries.filter(kind="assignment").count() == 1

@@ -16,6 +16,10 @@ class ReplyForm(forms.Form):
     quick = forms.ModelChoiceField(
         label=_("or a saved answer"), queryset=QuickReply.objects.all(), required=False
     )
+    sensitive = forms.BooleanField(
+        label=_("Contains a route, a contact or a plan (only for verified cases)"),
+        required=False,
+    )
 
     def clean(self) -> dict:
         data = super().clean()

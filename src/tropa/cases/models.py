@@ -91,6 +91,7 @@ class EntryKind(models.TextChoices):
     NOTE = "note", _("internal note")
     STATUS = "status", _("status change")
     SERVICE = "service", _("service")
+    ASSIGNMENT = "assignment", _("assignment")
     VERIFICATION = "verification", _("verification")
 
 

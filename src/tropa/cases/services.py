@@ -124,6 +124,19 @@ def _index_identity(case: Case, identity: dict[str, str]) -> None:
     )
 
 
+def sensitive_allowed(case: Case) -> str | None:
+    """Why routes, plans or contacts may not go to or be shown for this case, or None.
+
+    Only a case a coordinator verified, and that is not flagged as possibly
+    compromised, gets anything sensitive: an infiltrator posing as a deserter
+    must learn nothing."""
+    if case.compromised_at is not None:
+        return "frozen"
+    if case.verified_at is None:
+        return "needs_verification"
+    return None
+
+
 def case_flag_compromised(*, case_id: int, reason: str) -> None:
     """Silently mark a case as possibly compromised (e.g. the duress PIN was typed)."""
     Case.objects.filter(pk=case_id, compromised_at=None).update(
@@ -185,6 +198,9 @@ def case_assign(
         team=team,
         assigned_by=Staff.objects.get(pk=keychain.staff_id),
     )
+    entry = CaseEntry(case=case, kind=EntryKind.ASSIGNMENT, author_id=keychain.staff_id)
+    entry.body = f"→ {staff.alias}" if staff is not None else f"→ {team}"
+    entry.save()
     audit_record(
         action=Action.CASE_ASSIGNED,
         actor_id=keychain.staff_id,

@@ -165,7 +165,7 @@ def _reply(case: Case, keychain: Any, data: dict[str, Any]) -> None:
     text = (data.get("text") or "").strip()
     if not text:
         text = data["quick"].text_for(case.language)  # a saved answer, in his language
-    relay_reply(case=case, keychain=keychain, text=text)
+    relay_reply(case=case, keychain=keychain, text=text, sensitive=data.get("sensitive", False))
 
 
 def _service(case: Case, data: dict[str, Any]) -> CaseService:

@@ -306,15 +306,22 @@ def _wipe(conversation: Conversation) -> Received:
 
 
 @transaction.atomic
-def relay_reply(*, case: Case, keychain: vault.Keychain, text: str) -> OutboundMessage | None:
+def relay_reply(
+    *, case: Case, keychain: vault.Keychain, text: str, sensitive: bool = False
+) -> OutboundMessage | None:
     """A caseworker's reply: kept in the case (case key) and queued to the applicant,
-    signed with the caseworker's alias. A case under duress gets nothing sent."""
+    signed with the caseworker's alias. A case under duress gets nothing sent; a
+    reply marked sensitive (a route, a contact, a plan) is refused for a case that
+    is not verified or is flagged."""
     from tropa.accounts.models import Staff
     from tropa.audit.models import Action
     from tropa.audit.services import audit_record
     from tropa.cases.models import CaseEntry, EntryKind
-    from tropa.cases.services import case_unlock
+    from tropa.cases.services import TransitionRefused, case_unlock, sensitive_allowed
 
+    case = Case.objects.get(pk=case.pk) if not case.is_unlocked else case
+    if sensitive and (refusal := sensitive_allowed(case)) is not None:
+        raise TransitionRefused(refusal)
     case_unlock(case=case, keychain=keychain)
     author = Staff.objects.get(pk=keychain.staff_id)
     entry = CaseEntry(case=case, kind=EntryKind.MESSAGE_OUT, author=author)
