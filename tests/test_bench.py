@@ -28,7 +28,17 @@ def test_bench_writes_a_row_per_target(tmp_path: Path) -> None:
     )
     assert result.returncode in (0, 1), result.stderr
     rows = json.loads(report.read_text())
-    assert [row["id"] for row in rows] == ["V1", "V2", "V3", "P1", "P3", "P8"]
+    assert [row["id"] for row in rows] == [
+        "V1",
+        "V2",
+        "V3",
+        "P1",
+        "P3",
+        "P4",
+        "P4-caseworker",
+        "P5",
+        "P8",
+    ]
     for row in rows:
         assert set(row) == KEYS
         assert row["value"] > 0 and row["reference"] > 0

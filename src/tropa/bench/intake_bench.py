@@ -98,13 +98,12 @@ def _queue_outbox(chats: int, per_chat: int) -> int:
 async def _send_all(standin_url: str, total: int, ceiling: int) -> float:
     from asgiref.sync import sync_to_async
 
-    from tropa.intake.channels.telegram.bot import bot_create
-    from tropa.intake.channels.telegram.ratelimit import OutboxScheduler
+    from tropa.intake.channels.telegram.bot import bot_create, scheduler_create
     from tropa.intake.channels.telegram.sender import TelegramSender
     from tropa.intake.models import Delivery, OutboundMessage
 
     bot = bot_create(token=BENCH_TOKEN, api_base=standin_url)
-    scheduler = OutboxScheduler(global_per_second=ceiling, per_chat_per_second=1, clock=time.time)
+    scheduler = scheduler_create(global_per_second=ceiling, per_chat_per_second=1)
     sender = TelegramSender(bot, scheduler, worker="bench")
     remaining = sync_to_async(lambda: OutboundMessage.objects.exclude(status=Delivery.SENT).count())
     start = time.perf_counter()

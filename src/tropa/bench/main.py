@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P8")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P8")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -74,6 +74,12 @@ def main(argv: list[str]) -> int:
                 )
             if "P3" in wanted:
                 results += intake_bench.bench_p3(chats=outbox_chats, per_chat=outbox_per_chat)
+        if wanted & {"P4", "P5"}:
+            from tropa.bench.caseworker_bench import bench_p4_p5
+
+            size = (2_000, 20, 10) if args.quick else (100_000, 400, 100)
+            rows = bench_p4_p5(cases=size[0], staff=size[1], requests=size[2])
+            results += [r for r in rows if r.id.split("-")[0] in wanted]
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
         report(results, args.json)

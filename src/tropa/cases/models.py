@@ -65,7 +65,11 @@ class Case(models.Model):
     identity = EncryptedJSONField()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-urgency", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-urgency", "created_at"]),
+            # The coordinators' queue orders everything open by these two.
+            models.Index(fields=["-urgency", "created_at"], name="case_queue_order"),
+        ]
 
     def __str__(self) -> str:
         return self.codename

@@ -63,7 +63,8 @@ def queue(*, staff: Staff, keychain: vault.Keychain, filters: QueueFilters) -> Q
 
 def status_counts(*, staff: Staff, keychain: vault.Keychain) -> dict[str, int]:
     cases = Case.objects.all() if staff.is_coordinator else cases_visible_to(keychain)
-    rows = cases.order_by().values("status").annotate(n=Count("id"))
+    # COUNT(*) lets PostgreSQL answer from the status index alone.
+    rows = cases.order_by().values("status").annotate(n=Count("*"))
     return {row["status"]: row["n"] for row in rows}
 
 

@@ -95,6 +95,17 @@ class CaseKeyWrap(models.Model):
                 name="one_recovery_wrap_per_case",
             ),
         ]
+        # The caseworker's queue looks wraps up by holder, not by case.
+        indexes = [
+            models.Index(
+                fields=["staff", "case"],
+                condition=models.Q(staff__isnull=False),
+                name="wrap_by_staff",
+            ),
+            models.Index(
+                fields=["team", "case"], condition=models.Q(team__isnull=False), name="wrap_by_team"
+            ),
+        ]
 
     def __str__(self) -> str:
         holder = (

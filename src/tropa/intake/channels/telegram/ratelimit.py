@@ -135,6 +135,11 @@ class OutboxScheduler:
         self._backoff_cap = backoff_cap
         SlidingWindow(per_chat_per_second)  # validate now rather than at the first send
 
+    @property
+    def per_chat_interval(self) -> float:
+        """Seconds between two messages to one chat."""
+        return 1.0 / self._per_chat_per_second
+
     def next_due(self, candidates: Sequence[Candidate]) -> tuple[Candidate | None, float]:
         """The message to send now, or ``(None, seconds to wait)``."""
         now = self._clock()

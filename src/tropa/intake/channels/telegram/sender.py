@@ -177,6 +177,9 @@ class TelegramSender:
             await sync_to_async(_retry)(row, after=0, failed=True)
             logger.warning("telegram refused outbound %s", row.pk)
             return
+        # The chat's next message waits a full interval from *this* answer: a
+        # request that spent long in flight must not let the next one arrive early.
+        self.scheduler.record_retry_after(chat_id, self.scheduler.per_chat_interval)
         await sync_to_async(_sent)(row, message.message_id)
 
     async def delete_due(self) -> int:
