@@ -24,6 +24,7 @@ ACTIONS = {
     "verification": {"documents_checked": "on", "call_link": "https://meet.example.org/x"},
     "decision": {"verified": "yes", "reason": "documents match"},
     "services": {"kind": "legal"},
+    "flag": {"confirm": "on"},
     "services/update": {"service": "1", "status": "done"},
     "services/session": {
         "service": "1",
@@ -268,3 +269,32 @@ def test_assignments_appear_in_the_timeline(org: Organisation) -> None:
     case = _case()
     _legal(org, case)
     assert case.entries.filter(kind="assignment").count() == 1
+
+
+def test_the_same_passport_in_two_cases_flags_the_second(org: Organisation) -> None:
+    keys = IntakeKeys.load()
+    first = case_seal(keys=keys, identity={"passport_number": "4509 000777"}, answers=[])
+    second = case_seal(keys=keys, identity={"passport_number": "4509000777 "}, answers=[])
+    assert Case.objects.get(pk=first.pk).compromised_at is None
+    assert Case.objects.get(pk=second.pk).compromised_reason == "duplicate_documents"
+
+
+def test_a_caseworker_can_flag_a_case_and_then_loses_it(org: Organisation) -> None:
+    case = _case()
+    _legal(org, case)
+    bob = sign_in(Client(), org.caseworker)
+    bob.post(f"/cases/{case.pk}/flag/", {"confirm": "on"})
+    assert Case.objects.get(pk=case.pk).compromised_reason == "suspicious_behaviour"
+    assert bob.get(f"/cases/{case.pk}/").status_code == 404
+    flagged = sign_in(Client(), org.coordinator).get("/cases/?flagged=yes").content.decode()
+    assert case.codename in flagged
+
+
+def test_queue_filters_by_team_language_and_region(org: Organisation) -> None:
+    legal, other = _case(language="ru"), _case(language="en")
+    _legal(org, legal)
+    client = sign_in(Client(), org.coordinator)
+    by_team = client.get("/cases/?team=legal").content.decode()
+    assert legal.codename in by_team and other.codename not in by_team
+    by_language = client.get("/cases/?language=en").content.decode()
+    assert other.codename in by_language and legal.codename not in by_language

@@ -96,3 +96,7 @@ class QuickReplyForm(forms.ModelForm):
     class Meta:
         model = QuickReply
         fields = ["title", "text_ru", "text_en"]
+
+
+class FlagForm(forms.Form):
+    confirm = forms.BooleanField(label=_("I think this person may not be who he says"))

@@ -32,6 +32,8 @@ from tropa.vault.models import CaseKeyWrap
 
 # Identity values that get a blind index, for duplicate detection.
 INDEXED_IDENTITY_KINDS = ("passport_number", "foreign_passport_number", "telegram_id", "phone")
+# A document number seen in another case flags the new one (duplicate or infiltrator).
+DOCUMENT_KINDS = ("passport_number", "foreign_passport_number")
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,28 @@ def _save_with_unique_codename(case: Case) -> None:
     raise RuntimeError("could not find a free codename")
 
 
+def _index_digest(kind: str, value: str) -> str:
+    # Document numbers are written with and without spaces; both are one number.
+    if kind in DOCUMENT_KINDS:
+        value = "".join(value.split())
+    return vault.blind_index(value, kind=kind)
+
+
 def _index_identity(case: Case, identity: dict[str, str]) -> None:
-    CaseIndex.objects.bulk_create(
-        [
-            CaseIndex(case=case, kind=kind, digest=vault.blind_index(identity[kind], kind=kind))
-            for kind in INDEXED_IDENTITY_KINDS
-            if identity.get(kind)
-        ]
-    )
+    indexes = [
+        CaseIndex(case=case, kind=kind, digest=_index_digest(kind, identity[kind]))
+        for kind in INDEXED_IDENTITY_KINDS
+        if identity.get(kind)
+    ]
+    CaseIndex.objects.bulk_create(indexes)
+    for index in (i for i in indexes if i.kind in DOCUMENT_KINDS):
+        if (
+            CaseIndex.objects.filter(kind=index.kind, digest=index.digest)
+            .exclude(case=case)
+            .exists()
+        ):
+            case_flag_compromised(case_id=case.pk, reason="duplicate_documents")
+            break
 
 
 def sensitive_allowed(case: Case) -> str | None:
@@ -137,12 +153,15 @@ def sensitive_allowed(case: Case) -> str | None:
     return None
 
 
-def case_flag_compromised(*, case_id: int, reason: str) -> None:
-    """Silently mark a case as possibly compromised (e.g. the duress PIN was typed)."""
+def case_flag_compromised(*, case_id: int, reason: str, by_id: int | None = None) -> None:
+    """Mark a case as possibly compromised (the duress PIN, duplicate documents,
+    a caseworker's doubt): it is frozen for everyone but the coordinators."""
     Case.objects.filter(pk=case_id, compromised_at=None).update(
         compromised_at=timezone.now(), compromised_reason=reason
     )
-    audit_record(action=Action.CASE_FLAGGED, case_id=case_id, detail={"reason": reason})
+    audit_record(
+        action=Action.CASE_FLAGGED, actor_id=by_id, case_id=case_id, detail={"reason": reason}
+    )
 
 
 def case_append_inbound(*, case: Case, text: str, kind: str = EntryKind.MESSAGE_IN) -> CaseEntry:
@@ -285,7 +304,7 @@ def retention_run(*, now: datetime | None = None) -> int:
 
 def duplicates_of(*, kind: str, value: str) -> list[int]:
     """Ids of cases holding the same identifying value, found through the blind index."""
-    digest = vault.blind_index(value, kind=kind)
+    digest = _index_digest(kind, value)
     return list(
         CaseIndex.objects.filter(kind=kind, digest=digest).values_list("case_id", flat=True)
     )

@@ -15,9 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tropa.accounts.decorators import coordinator_required, staff_required
+from tropa.accounts.models import TeamKind
 from tropa.cases import selectors, services
 from tropa.cases.forms import (
     DecisionForm,
+    FlagForm,
     NoteForm,
     QuickReplyForm,
     ReplyForm,
@@ -59,6 +61,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "counts": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
         "statuses": Status.choices,
+        "teams": [
+            (kind, label) for kind, label in TeamKind.choices if kind != TeamKind.COORDINATORS
+        ],
         "query": request.GET.copy(),
     }
     return render(request, "cases/list.html", context)
@@ -230,6 +235,12 @@ case_service_add_view = _case_action(
 )
 case_service_update_view = _case_action(ServiceUpdateForm, _service_update)
 case_session_view = _case_action(SessionForm, _session_log)
+case_flag_view = _case_action(
+    FlagForm,
+    lambda case, keychain, data: services.case_flag_compromised(
+        case_id=case.pk, reason="suspicious_behaviour", by_id=keychain.staff_id
+    ),
+)
 case_decision_view = _case_action(
     DecisionForm,
     lambda case, keychain, data: services.verification_decide(
