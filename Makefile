@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: demo test test-sqlite test-postgres lint messages clean
+.PHONY: demo test test-sqlite test-postgres lint messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test-sqlite: $(VENV)/.installed-test
 # The demo-server and browser tests ran on SQLite above: the demo is SQLite by design.
 test-postgres: $(VENV)/.installed-test
 	bash scripts/with-postgres.sh $(PYTEST) -m "not server"
+
+# Every performance target beside a reference measured in the same run (JSON in var/).
+bench: $(VENV)/.installed-test
+	mkdir -p var
+	$(BIN)/tropa bench --json var/bench.json
 
 messages: $(VENV)/.installed-test
 	cd src/tropa && TROPA_SECRET_KEY=$$(printf 'm%.0s' $$(seq 40)) TROPA_AUDIT_KEY=$$(printf 'a%.0s' $$(seq 40)) \
