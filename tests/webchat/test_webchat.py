@@ -212,3 +212,15 @@ def test_leaving_clears_the_session(org: Organisation) -> None:
     client.post("/chat/", {"start": "1"})
     client.post("/chat/leave/")
     assert not _page(client).context["started"]
+
+
+def test_notices_about_the_case_appear_in_the_web_chat(org: Organisation) -> None:
+    from tropa.cases.services import case_transition
+
+    client = Client()
+    issued = complete_intake(client).context["issued"]
+    case = Case.objects.get(codename=issued["codename"])
+    keychain = keychain_of(org.coordinator)
+    case_transition(case=case, target="triage", keychain=keychain)
+    case_transition(case=case, target="verification", keychain=keychain)
+    assert "confirm who you are" in _transcript(client)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tropa.accounts.models import Staff
 from tropa.cases import workflow
-from tropa.cases.models import Case
+from tropa.cases.models import Case, CaseEntry, CaseService, Verification
 from tropa.vault import services as vault
 from tropa.vault.models import CaseKeyWrap
 
@@ -76,3 +76,31 @@ def sla_breached(case: Case, *, now: datetime | None = None) -> bool:
     replied = case.first_reply_at
     deadline = sla_deadline(case)
     return (replied or now or timezone.now()) > deadline
+
+
+# Rows under a case key decrypt through the *unlocked* case instance; a row
+# fetched through its foreign key would carry a fresh, locked copy. These bind
+# each row to the case the caller unlocked.
+
+
+def case_timeline(case: Case) -> list[CaseEntry]:
+    entries = list(case.entries.select_related("author"))
+    for entry in entries:
+        entry.case = case
+    return entries
+
+
+def case_services(case: Case) -> list[CaseService]:
+    found = list(case.services.select_related("assignee").prefetch_related("sessions"))
+    for service in found:
+        service.case = case
+        for session in service.sessions.all():
+            session.service = service
+    return found
+
+
+def case_verification(case: Case) -> Verification | None:
+    verification = Verification.objects.filter(case=case).first()
+    if verification is not None:
+        verification.case = case
+    return verification

@@ -29,7 +29,7 @@ from tropa.cases.forms import (
     StatusForm,
     VerificationForm,
 )
-from tropa.cases.models import Case, CaseService, QuickReply, ServiceStatus, Status, Verification
+from tropa.cases.models import Case, CaseService, QuickReply, ServiceStatus, Status
 from tropa.cases.workflow import State, next_states
 from tropa.vault import crypto
 from tropa.vault.session import keychain_for
@@ -86,15 +86,10 @@ def _open(request: HttpRequest, case_id: int) -> Case:
 @staff_required
 def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _open(request, case_id)
-    entries = list(case.entries.select_related("author"))
-    for entry in entries:
-        entry.case = case  # the unlocked case carries the key
-    verification = Verification.objects.filter(case=case).first()
-    if verification is not None:
-        verification.case = case
+    verification = selectors.case_verification(case)
     context = {
         "case": case,
-        "entries": entries,
+        "entries": selectors.case_timeline(case),
         "verification": verification,
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
@@ -110,21 +105,12 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
             else None
         ),
         "decision_form": DecisionForm(),
-        "services": _services_of(case),
+        "services": selectors.case_services(case),
         "service_form": ServiceAddForm(),
         "service_statuses": ServiceStatus.choices,
         "quick_replies": QuickReply.objects.all(),
     }
     return render(request, "cases/detail.html", context)
-
-
-def _services_of(case: Case) -> list[CaseService]:
-    found = list(case.services.select_related("assignee").prefetch_related("sessions"))
-    for service in found:
-        service.case = case
-        for session in service.sessions.all():
-            session.service = service
-    return found
 
 
 @coordinator_required

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # A little longer than the flow's own timeout, so the engine sees the expiry first.
 STATE_LIFETIME = timedelta(hours=25)
 TRANSCRIPT_LENGTH = 30
+# Outbound messages that did not come from the flow (a caseworker's reply, a
+# notice about the case), recognisable by their idempotency keys.
+RELAYED_KEY_PREFIXES = ("reply:", "notice:")
 
 
 def _chat_index(channel: str, chat_id: str) -> str:
@@ -103,11 +106,16 @@ def conversation_complete(
     """Seal the answers into a new case and forget them: the conversation keeps
     only the link to the case (to append later messages) and the chat address."""
     case = case_seal(keys=keys, identity=identity, answers=answers, **metadata)
-    conversation.case = case
+    _attach(conversation, case)
     conversation.state = {"completed": True}
-    conversation.expires_at = None
     conversation.save()
     return case
+
+
+def _attach(conversation: Conversation, case: Case) -> None:
+    """From now on the conversation only relays to this case, and lives as long as it."""
+    conversation.case = case
+    conversation.expires_at = None
 
 
 def conversation_append(*, conversation: Conversation, text: str) -> None:
@@ -263,8 +271,7 @@ def _seal(conversation: Conversation, data: dict[str, Any]) -> None:
         channel=conversation.channel,
         codename=str(data.get("codename") or "") or None,
     )
-    conversation.case = case
-    conversation.expires_at = None
+    _attach(conversation, case)
     if pin:
         conversation.duress_index = _duress_index(conversation, pin)
     logger.info("intake completed case=%s", case.pk)

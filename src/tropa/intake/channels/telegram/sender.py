@@ -87,7 +87,9 @@ def _claim(row_id: int, worker: str) -> OutboundMessage | None:
     )
     if not claimed:
         return None
-    return OutboundMessage.objects.select_related("conversation").get(pk=row_id)
+    row = OutboundMessage.objects.select_related("conversation").get(pk=row_id)
+    _ = (row.text, row.buttons)  # decrypt here, in the same hop as the claim
+    return row
 
 
 def _sent(row: OutboundMessage, message_id: int) -> None:
@@ -159,7 +161,7 @@ class TelegramSender:
             await asyncio.wait(set(self._inflight))
 
     async def _deliver(self, row: OutboundMessage, chat_id: int) -> None:
-        text, buttons = await sync_to_async(lambda: (row.text, row.buttons))()
+        text, buttons = row.text, row.buttons  # already decrypted by _claim
         try:
             message = await self.bot.send_message(
                 chat_id, text or "…", reply_markup=_keyboard(buttons)

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from tropa.intake import flows
 from tropa.intake.models import Conversation, Delivery
-from tropa.intake.services import Received, conversation_find, intake_receive
+from tropa.intake.services import (
+    RELAYED_KEY_PREFIXES,
+    TRANSCRIPT_LENGTH,
+    Received,
+    conversation_find,
+    intake_receive,
+)
 
 CHANNEL = "web"
 SESSION_CHAT = "tropa.webchat.id"
@@ -34,14 +40,10 @@ def chat_id_new() -> str:
 def receive(*, chat_id: str, inbound: flows.Inbound) -> Received:
     received = intake_receive(channel=CHANNEL, address=chat_id, inbound=inbound)
     if not received.wiped and inbound.kind != "start":
-        shown = inbound.text or _label_of(received.conversation, inbound.choice)
+        shown = inbound.text or inbound.choice or ""
         if shown:
             _append_transcript(received.conversation, "you", shown, before=len(received.outbound))
     return received
-
-
-def _label_of(conversation: Conversation, choice: str | None) -> str:
-    return choice or ""
 
 
 def _append_transcript(conversation: Conversation, author: str, text: str, *, before: int) -> None:
@@ -60,29 +62,27 @@ def page_state(
     conversation = conversation_find(channel=CHANNEL, chat_id=chat_id)
     if conversation is None:
         return [], [], None
-    buttons: list[list[str]] = []
     pending = list(conversation.outbox.filter(status=Delivery.QUEUED).order_by("created_at", "id"))
     transcript = list(conversation.transcript or [])
-    for message in pending:
-        if message.idempotency_key.startswith("reply:"):
-            transcript.append({"from": "tropa", "text": message.text})
-        buttons = message.buttons or []
-        _mark_delivered(message)
     if pending:
-        conversation.transcript = transcript[-30:]
+        # Flow messages are in the transcript already; replies and notices are not.
+        transcript += [
+            {"from": "tropa", "text": message.text}
+            for message in pending
+            if message.idempotency_key.startswith(RELAYED_KEY_PREFIXES)
+        ]
+        conversation.outbox.filter(pk__in=[m.pk for m in pending]).update(
+            status=Delivery.SENT, sent_at=timezone.now()
+        )
+        conversation.transcript = transcript[-TRANSCRIPT_LENGTH:]
         conversation.save(update_fields=["transcript", "updated_at"])
-    if not pending:
+        last = pending[-1]
+    else:
         last = (
             conversation.outbox.filter(status=Delivery.SENT).order_by("-created_at", "-id").first()
         )
-        buttons = (last.buttons or []) if last and last.buttons is not None else []
+    buttons = (last.buttons or []) if last is not None else []
     return transcript, buttons, conversation
-
-
-def _mark_delivered(message) -> None:  # noqa: ANN001
-    message.status = Delivery.SENT
-    message.sent_at = timezone.now()
-    message.save(update_fields=["status", "sent_at"])
 
 
 def passphrase_issue(conversation: Conversation) -> str:

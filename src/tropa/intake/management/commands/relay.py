@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tropa.accounts import services as accounts
 from tropa.cases.models import Case
-from tropa.cases.selectors import cases_visible_to
+from tropa.cases.selectors import case_timeline, cases_visible_to
 from tropa.cases.services import case_open
 from tropa.intake.services import relay_reply
 from tropa.vault import crypto
@@ -37,8 +37,7 @@ class Command(BaseCommand):
             return
         case = self._case(options["codename"], keychain)
         if options["action"] == "show":
-            for entry in case.entries.all():
-                entry.case = case
+            for entry in case_timeline(case):
                 self.stdout.write(f"[{entry.created_at:%Y-%m-%d %H:%M}] {entry.kind}: {entry.body}")
             return
         outbound = relay_reply(case=case, keychain=keychain, text=options["text"])
