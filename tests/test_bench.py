@@ -37,6 +37,8 @@ def test_bench_writes_a_row_per_target(tmp_path: Path) -> None:
         "P4",
         "P4-caseworker",
         "P5",
+        "P6",
+        "P6-cost",
         "P8",
     ]
     for row in rows:

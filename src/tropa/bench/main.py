@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P8")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P8")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -80,6 +80,14 @@ def main(argv: list[str]) -> int:
             size = (2_000, 20, 10) if args.quick else (100_000, 400, 100)
             rows = bench_p4_p5(cases=size[0], staff=size[1], requests=size[2])
             results += [r for r in rows if r.id.split("-")[0] in wanted]
+        if "P6" in wanted:
+            from tropa.bench.matching_bench import bench_p6
+
+            results += bench_p6(
+                cases=200 if args.quick else 2_000,
+                volunteers=40 if args.quick else 400,
+                repeats=1 if args.quick else 5,
+            )
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
         report(results, args.json)

@@ -1,0 +1,1 @@
+"""Matching waiting service requests to volunteers (min-cost assignment, M7)."""
