@@ -47,10 +47,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/tropa bench --json var/bench.json
 
 messages: $(VENV)/.installed-test
-	cd src/tropa && TROPA_SECRET_KEY=$$(printf 'm%.0s' $$(seq 40)) TROPA_AUDIT_KEY=$$(printf 'a%.0s' $$(seq 40)) \
-		../../$(BIN)/tropa makemessages -l ru -l en --no-location --no-obsolete -i "migrations/*" \
-		&& TROPA_SECRET_KEY=$$(printf 'm%.0s' $$(seq 40)) TROPA_AUDIT_KEY=$$(printf 'a%.0s' $$(seq 40)) \
-		../../$(BIN)/tropa compilemessages
+	# Django needs settings to run these; the demo's data dir gives it secrets.
+	mkdir -p var && TROPA_DATA_DIR=$(CURDIR)/var $(BIN)/tropa secrets init >/dev/null
+	cd src/tropa && TROPA_DATA_DIR=$(CURDIR)/var ../../$(BIN)/tropa makemessages -l ru -l en \
+		--no-location --no-obsolete -i "migrations/*" \
+		&& TROPA_DATA_DIR=$(CURDIR)/var ../../$(BIN)/tropa compilemessages
 
 clean:
 	rm -rf $(VENV) var

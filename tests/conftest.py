@@ -97,6 +97,19 @@ def other_caseworker(org: Organisation) -> Persona:
     return org.other_caseworker
 
 
+@pytest.fixture
+def second_lawyer(org: Organisation) -> Persona:
+    """A second caseworker in the legal team, so the matcher has a choice."""
+    from tropa.accounts.models import Team
+    from tropa.vault import services as vault
+
+    persona = make_persona("dora", "Ermine", "caseworker", ["legal"])
+    vault.team_holder_add(
+        team=Team.objects.get(kind="legal"), staff=persona.staff, by=keychain_of(org.coordinator)
+    )
+    return persona
+
+
 def keychain_of(persona: Persona) -> Any:
     from tropa.vault.services import keychain_unlock
 

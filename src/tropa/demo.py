@@ -98,10 +98,14 @@ def _demo_cases() -> None:
     from tropa.accounts.models import Staff
     from tropa.cases.demo_data import demo_cases_load
     from tropa.vault import services as vault
+    from tropa.volunteers.demo_data import demo_profiles_for_staff, demo_volunteers_load
 
     lead = DEMO_STAFF[0]
     staff = Staff.objects.get(username=lead.username)
-    demo_cases_load(assigner=vault.keychain_unlock(staff=staff, password=lead.password))
+    keychain = vault.keychain_unlock(staff=staff, password=lead.password)
+    demo_profiles_for_staff(keychain=keychain, coordinator=staff)
+    demo_volunteers_load(coordinator=staff, keychain=keychain)
+    demo_cases_load(assigner=keychain)
 
 
 def print_logins(logins: list[tuple[DemoStaff, str]], *, url: str, qr: bool) -> None:

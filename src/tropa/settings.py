@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "tropa.accounts",
     "tropa.vault",
     "tropa.cases",
+    "tropa.volunteers",
+    "tropa.matching",
     "tropa.intake",
     "tropa.intake.channels.web.apps.WebChatConfig",
     "tropa.intake.channels.telegram.apps.TelegramConfig",
@@ -170,6 +172,9 @@ TELEGRAM_PER_CHAT_PER_SECOND = env_int("TROPA_TELEGRAM_PER_CHAT_PER_SECOND", 1, 
 
 # The queue highlights cases with no human reply this long after they came in.
 CASE_FIRST_REPLY_SLA_MINUTES = env_int("TROPA_FIRST_REPLY_SLA_MINUTES", 120, minimum=1)
+
+# A volunteer invitation link works once, within this many hours.
+VOLUNTEER_INVITE_HOURS = env_int("TROPA_VOLUNTEER_INVITE_HOURS", 72, minimum=1)
 
 # Crypto-shredding: days a closed case is kept, by outcome ("*" for the rest).
 RETENTION_DAYS = env_retention("TROPA_RETENTION_DAYS", {"*": 90, "suspected_infiltration": 365})

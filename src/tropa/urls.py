@@ -6,6 +6,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:home")),
     path("accounts/", include("tropa.accounts.urls")),
     path("cases/", include("tropa.cases.urls")),
+    path("volunteers/", include("tropa.volunteers.urls")),
+    path("matching/", include("tropa.matching.urls")),
     path("chat/", include("tropa.intake.channels.web.urls")),
     path("telegram/", include("tropa.intake.channels.telegram.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -22,9 +22,9 @@ def test_revocation_kills_every_session_of_the_account(
     assert StaffSession.objects.filter(staff=caseworker.staff).count() == 2
 
     admin = sign_in(Client(), coordinator)
-    response = admin.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
-    assert response["Location"] == "/accounts/staff/"
-    assert "отозвана" in admin.get("/accounts/staff/").content.decode()
+    response = admin.post(f"/volunteers/{caseworker.staff.pk}/revoke/")
+    assert response["Location"] == "/volunteers/"
+    assert "отозвана" in admin.get("/volunteers/").content.decode()
 
     for client in (phone, laptop):
         assert client.get("/accounts/home/")["Location"] == "/accounts/login/?ended=1"
@@ -47,8 +47,8 @@ def test_caseworker_cannot_see_or_use_staff_management(
     caseworker: Persona, other_caseworker: Persona
 ) -> None:
     client = sign_in(Client(), caseworker)
-    assert client.get("/accounts/staff/").status_code == 404
-    response = client.post(f"/accounts/staff/{other_caseworker.staff.pk}/revoke/")
+    assert client.get("/volunteers/").status_code == 404
+    response = client.post(f"/volunteers/{other_caseworker.staff.pk}/revoke/")
     assert response.status_code == 404
     other_caseworker.staff.refresh_from_db()
     assert not other_caseworker.staff.is_revoked
@@ -56,8 +56,8 @@ def test_caseworker_cannot_see_or_use_staff_management(
 
 def test_anonymous_visitor_is_sent_to_login(caseworker: Persona) -> None:
     client = Client()
-    assert client.get("/accounts/staff/")["Location"] == "/accounts/login/"
-    response = client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
+    assert client.get("/volunteers/")["Location"] == "/accounts/login/"
+    response = client.post(f"/volunteers/{caseworker.staff.pk}/revoke/")
     assert response["Location"] == "/accounts/login/"
 
 
@@ -69,7 +69,7 @@ def test_password_without_code_is_not_a_session(caseworker: Persona) -> None:
 
 def test_coordinator_cannot_revoke_themselves(coordinator: Persona) -> None:
     client = sign_in(Client(), coordinator)
-    client.post(f"/accounts/staff/{coordinator.staff.pk}/revoke/")
+    client.post(f"/volunteers/{coordinator.staff.pk}/revoke/")
     coordinator.staff.refresh_from_db()
     assert not coordinator.staff.is_revoked
     assert client.get("/accounts/home/").status_code == 200
@@ -77,9 +77,9 @@ def test_coordinator_cannot_revoke_themselves(coordinator: Persona) -> None:
 
 def test_revoking_twice_is_a_404_not_a_crash(coordinator: Persona, caseworker: Persona) -> None:
     client = sign_in(Client(), coordinator)
-    client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
-    assert client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/").status_code == 404
-    assert client.post("/accounts/staff/999999/revoke/").status_code == 404
+    client.post(f"/volunteers/{caseworker.staff.pk}/revoke/")
+    assert client.post(f"/volunteers/{caseworker.staff.pk}/revoke/").status_code == 404
+    assert client.post("/volunteers/999999/revoke/").status_code == 404
 
 
 def test_a_session_whose_key_cookie_is_gone_is_ended(
@@ -89,7 +89,7 @@ def test_a_session_whose_key_cookie_is_gone_is_ended(
 
     client = sign_in(Client(), coordinator)
     del client.cookies[settings.VAULT_COOKIE_NAME]
-    response = client.post(f"/accounts/staff/{caseworker.staff.pk}/revoke/")
+    response = client.post(f"/volunteers/{caseworker.staff.pk}/revoke/")
     assert response["Location"] == "/accounts/login/?ended=1"
     caseworker.staff.refresh_from_db()
     assert not caseworker.staff.is_revoked

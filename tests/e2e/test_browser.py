@@ -53,7 +53,7 @@ def test_coordinator_logs_in_with_password_and_code(
     assert "Hello, Oriole" in page.inner_text("main")
 
     page.click("text=Staff")
-    page.wait_for_url("**/accounts/staff/")
+    page.wait_for_url("**/volunteers/")
     table = page.inner_text("table")
     for alias in ("Heron", "Lynx", "Otter", "Falcon", "Marten"):
         assert alias in table
@@ -84,7 +84,7 @@ def test_revoked_volunteer_is_thrown_out_at_once(
     _log_in(volunteer, demo_server, "visa")
     _log_in(coordinator, demo_server, "coordinator2")
 
-    coordinator.goto(demo_server.url + "/accounts/staff/")
+    coordinator.goto(demo_server.url + "/volunteers/")
     coordinator.click("tr:has-text('Marten') button:text('Отозвать')")
     assert "Marten" in coordinator.inner_text(".messages")
 

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from tropa.accounts import views
 
@@ -10,6 +11,6 @@ urlpatterns = [
     path("login/enrol/", views.otp_enrol_view, name="otp_enrol"),
     path("logout/", views.logout_view, name="logout"),
     path("home/", views.home_view, name="home"),
-    path("staff/", views.staff_list_view, name="staff_list"),
-    path("staff/<int:staff_id>/revoke/", views.staff_revoke_view, name="staff_revoke"),
+    # The staff directory moved to the volunteers app (profiles, vetting, revocation).
+    path("staff/", RedirectView.as_view(pattern_name="volunteers:directory"), name="staff_list"),
 ]

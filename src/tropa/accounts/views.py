@@ -6,19 +6,18 @@ import time
 
 import segno
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from tropa.accounts import selectors, services
-from tropa.accounts.decorators import coordinator_required, staff_required
+from tropa.accounts.decorators import staff_required
 from tropa.accounts.forms import OtpForm, PasswordForm
 from tropa.accounts.models import Staff
-from tropa.vault.session import keychain_for, vault_session_begin, vault_session_end
+from tropa.vault.session import vault_session_begin, vault_session_end
 
 PENDING_ID = "tropa.pending_staff_id"
 PENDING_SINCE = "tropa.pending_since"
@@ -132,22 +131,3 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"teams": request.user.teams.all()})
-
-
-@coordinator_required
-def staff_list_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/staff_list.html", {"staff": selectors.staff_list()})
-
-
-@require_POST
-@coordinator_required
-def staff_revoke_view(request: HttpRequest, staff_id: int) -> HttpResponse:
-    target = get_object_or_404(Staff, pk=staff_id, revoked_at=None)
-    if target.pk == request.user.pk:
-        messages.error(request, _("You cannot revoke your own account."))
-    else:
-        services.staff_revoke(staff=target, by=request.user, keychain=keychain_for(request))
-        messages.success(
-            request, _("%(alias)s is revoked: all sessions ended.") % {"alias": target.alias}
-        )
-    return redirect("accounts:staff_list")

@@ -35,6 +35,12 @@ class Action(models.TextChoices):
     KEYS_INITIALISED = "keys.initialised", _("organisation recovery key created")
     FIELD_KEY_ROTATED = "keys.field_key_rotated", _("field encryption key rotated")
     TEAM_KEY_ROTATED = "keys.team_key_rotated", _("team key rotated")
+    VOLUNTEER_INVITED = "volunteer.invited", _("volunteer invited")
+    VOLUNTEER_JOINED = "volunteer.joined", _("volunteer accepted an invitation")
+    VOLUNTEER_STATUS = "volunteer.status", _("volunteer status changed")
+    VOLUNTEER_PROFILE_OPENED = "volunteer.profile_opened", _("volunteer's personal details read")
+    MATCH_PROPOSED = "match.proposed", _("assignment proposal computed")
+    MATCH_ACCEPTED = "match.accepted", _("assignment proposal accepted")
 
 
 class AuditEvent(models.Model):

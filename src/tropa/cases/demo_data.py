@@ -5,8 +5,15 @@ from __future__ import annotations
 import random
 
 from tropa.accounts.models import Team
+from tropa.cases import workflow
 from tropa.cases.models import Case, Status
-from tropa.cases.services import IntakeKeys, case_append_inbound, case_assign, case_seal
+from tropa.cases.services import (
+    IntakeKeys,
+    case_append_inbound,
+    case_assign,
+    case_seal,
+    service_add,
+)
 from tropa.vault import services as vault
 
 CATEGORIES = [
@@ -21,7 +28,8 @@ CATEGORIES = [
     ("prison_recruit", 85),
     ("foreign_contract", 80),
 ]
-REGIONS = ["central", "northwest", "south", "volga", "urals", "siberia", "far_east"]
+# The intake flow's coarse regions (flows/default.yaml).
+REGIONS = ["central", "northwest", "south", "volga", "urals", "siberia_far_east", "war_zone"]
 FIRST = ["Ivan", "Pavel", "Sergei", "Artem", "Denis", "Oleg", "Maxim", "Nikita", "Roman", "Ilya"]
 LAST = ["Testov", "Primerov", "Demov", "Obraztsov", "Vymyslov"]
 STORIES = [
@@ -65,4 +73,9 @@ def demo_cases_load(*, assigner: vault.Keychain | None, count: int = 36, seed: i
         teams = list(Team.objects.exclude(kind="coordinators"))
         for index, case in enumerate(Case.objects.order_by("pk")[: count // 3]):
             case_assign(case=case, keychain=assigner, team=teams[index % len(teams)])
+        # Open cases ask for a service, which waits for the matcher to find a volunteer.
+        kinds = ["evacuation", "evacuation", "legal", "legal", "psychological", "documents", "visa"]
+        for case in Case.objects.filter(status__in=[s.value for s in workflow.OPEN]):
+            for kind in set(rng.sample(kinds, k=rng.choice([1, 1, 2]))):
+                service_add(case=case, kind=kind, keychain=assigner)
     return count

@@ -53,6 +53,11 @@ class Case(models.Model):
     # documents): the case is frozen for coordinators; the reason is a code.
     compromised_at = models.DateTimeField(null=True, blank=True)
     compromised_reason = models.CharField(max_length=32, blank=True)
+    # Whoever raised the flag never gets the case from the matcher, even after
+    # a coordinator clears it.
+    flagged_by = models.ForeignKey(
+        "accounts.Staff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Set by a coordinator's decision; routes, plans and contacts wait for it.
     verified_at = models.DateTimeField(null=True, blank=True)
     # For the queue: the SLA counts to the first human reply.
@@ -198,12 +203,17 @@ class CaseService(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When it was done or cancelled: the backlog chart counts what was open on a day.
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["case", "kind"], name="one_service_of_a_kind")
         ]
-        indexes = [models.Index(fields=["kind", "status"])]
+        indexes = [
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["assignee", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for case {self.case_id}"

@@ -22,6 +22,7 @@ from tropa.cases.models import (
     CaseService,
     EntryKind,
     ServiceSession,
+    ServiceStatus,
     Status,
     Verification,
 )
@@ -157,7 +158,7 @@ def case_flag_compromised(*, case_id: int, reason: str, by_id: int | None = None
     """Mark a case as possibly compromised (the duress PIN, duplicate documents,
     a caseworker's doubt): it is frozen for everyone but the coordinators."""
     Case.objects.filter(pk=case_id, compromised_at=None).update(
-        compromised_at=timezone.now(), compromised_reason=reason
+        compromised_at=timezone.now(), compromised_reason=reason, flagged_by_id=by_id
     )
     audit_record(
         action=Action.CASE_FLAGGED, actor_id=by_id, case_id=case_id, detail={"reason": reason}
@@ -460,7 +461,12 @@ def service_update(
     case = case_unlock(case=service.case, keychain=keychain)
     if assignee is not None and not CaseKeyWrap.objects.filter(case=case, staff=assignee).exists():
         case_assign(case=case, keychain=keychain, staff=assignee)
-    CaseService.objects.filter(pk=service.pk).update(status=status, assignee=assignee)
+    finished = status in (ServiceStatus.DONE, ServiceStatus.CANCELLED)
+    CaseService.objects.filter(pk=service.pk).update(
+        status=status,
+        assignee=assignee,
+        finished_at=(service.finished_at or timezone.now()) if finished else None,
+    )
     _service_entry(case, keychain, f"{service.kind}: {status}")
 
 

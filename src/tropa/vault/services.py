@@ -13,6 +13,7 @@ in memory only. Intake holds no keychain at all, only public keys
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -201,6 +202,18 @@ def team_holder_add(*, team: Team, staff: Staff, by: Keychain) -> None:
     )
 
 
+# Other apps that wrap their own keys for a team's public key (volunteer
+# profiles for the coordinators) re-wrap them when the team key rotates.
+TeamRewrapper = Callable[[Team, bytes, bytes], None]
+_team_rewrappers: list[TeamRewrapper] = []
+
+
+def team_rewrapper_register(rewrap: TeamRewrapper) -> None:
+    """`rewrap(team, old_private, new_public)` runs inside every team key rotation."""
+    if rewrap not in _team_rewrappers:
+        _team_rewrappers.append(rewrap)
+
+
 @transaction.atomic
 def team_key_rotate(*, team: Team, by: Keychain) -> TeamKey:
     """New team key pair after someone left: re-wrap every case key the team held.
@@ -221,6 +234,8 @@ def team_key_rotate(*, team: Team, by: Keychain) -> TeamKey:
         )
         wrap.wrapped = crypto.wrap_key(pair.public, case_key, context=case_context(wrap.case_id))
         wrap.save(update_fields=["wrapped"])
+    for rewrap in _team_rewrappers:
+        rewrap(team, old_private, pair.public)
     return old
 
 

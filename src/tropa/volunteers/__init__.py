@@ -1,0 +1,1 @@
+"""The volunteer network: profiles, invitations, vetting, workload and revocation (M7)."""
