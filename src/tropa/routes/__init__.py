@@ -1,0 +1,1 @@
+"""Evacuation route knowledge and the route planner (pure cores, no Django)."""
