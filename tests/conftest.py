@@ -161,6 +161,14 @@ def sign_in(client: Client, persona: Persona) -> Client:
     return client
 
 
+def in_english(client: Client) -> Client:
+    """The interface in English (Russian is the default), for tests that read pages."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
 @pytest.fixture
 def coordinator_client(coordinator: Persona) -> Iterator[Client]:
     yield sign_in(Client(), coordinator)

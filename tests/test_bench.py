@@ -39,6 +39,7 @@ def test_bench_writes_a_row_per_target(tmp_path: Path) -> None:
         "P5",
         "P6",
         "P6-cost",
+        "P7",
         "P8",
     ]
     for row in rows:

@@ -1,6 +1,7 @@
 """The `tropa` console command: Django's management commands plus Tropa's own.
 
-Tropa's own: `secrets init`, `demo`, `bench`, `serve`, `audit verify`, `keys`, `retention`.
+Tropa's own: `secrets init`, `demo`, `bench`, `serve`, `worker`, `audit verify`, `keys`,
+`retention`, `chat`, `bot`, `relay`, `flows`.
 """
 
 from __future__ import annotations

@@ -106,6 +106,11 @@ def _demo_cases() -> None:
     demo_profiles_for_staff(keychain=keychain, coordinator=staff)
     demo_volunteers_load(coordinator=staff, keychain=keychain)
     demo_cases_load(assigner=keychain)
+    from tropa.routes.models import KnowledgeVersion
+    from tropa.routes.services import knowledge_load_sample
+
+    if not KnowledgeVersion.objects.exists():
+        knowledge_load_sample(keychain=keychain)
 
 
 def print_logins(logins: list[tuple[DemoStaff, str]], *, url: str, qr: bool) -> None:

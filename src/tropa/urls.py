@@ -8,6 +8,8 @@ urlpatterns = [
     path("cases/", include("tropa.cases.urls")),
     path("volunteers/", include("tropa.volunteers.urls")),
     path("matching/", include("tropa.matching.urls")),
+    path("routes/", include("tropa.routes.urls")),
+    path("journeys/", include("tropa.journeys.urls")),
     path("chat/", include("tropa.intake.channels.web.urls")),
     path("telegram/", include("tropa.intake.channels.telegram.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -26,6 +26,10 @@ CANARIES = {
     "message": "CANARY-MESSAGE: I am at the station now",
     "note": "CANARY-NOTE: met his sister at the cafe",
     "file": "CANARY-PHOTO-BYTES-FROM-PASSPORT-SCAN",
+    # Volunteers and routes are outed by a seizure too, unless they are encrypted.
+    "volunteer_name": "Волонтёрова Канарейка Петровна",
+    "volunteer_contact": "signal:+4915550123987",
+    "route_place": "Canary safe flat on Lilac street",
 }
 SHREDDED = {"name": "Shreddy McShredface", "answer": "CANARY-SHRED: answer to be destroyed"}
 
@@ -105,9 +109,56 @@ def plant() -> dict[str, object]:
 
     case_note_add(case=Case.objects.get(pk=case.pk), keychain=keychain, text=CANARIES["note"])
 
+    _plant_volunteer_and_routes(keychain, case.pk)
+
     doomed = case_seal(keys=keys, identity={"name": SHREDDED["name"]}, answers=[SHREDDED["answer"]])
     case_shred(case_id=doomed.pk)
     return {"case": case.codename, "shredded_codename": doomed.codename}
+
+
+def _plant_volunteer_and_routes(keychain: object, case_id: int) -> None:
+    """A volunteer's personal details, route knowledge naming a safe flat, and a
+    plan through it for the (verified) case, through the real services."""
+    from django.utils import timezone
+
+    from tropa.accounts.services import staff_create
+    from tropa.cases.models import Case
+    from tropa.routes.knowledge import SAMPLE_PATH
+    from tropa.routes.services import knowledge_save, plan_create
+    from tropa.volunteers.services import ProfileChange, profile_create, profile_update
+
+    volunteer = staff_create(
+        username="vol", alias="Kestrel", role="caseworker", password="pw-volunteer-1"
+    )
+    profile = profile_create(staff=volunteer)
+    profile_update(
+        profile=profile,
+        keychain=keychain,
+        change=ProfileChange(
+            languages=["ru"],
+            regions=["volga"],
+            skills=[],
+            capacity=3,
+            time_zone="UTC",
+            personal={
+                "name": CANARIES["volunteer_name"],
+                "contact": CANARIES["volunteer_contact"],
+            },
+        ),
+    )
+    knowledge_save(
+        keychain=keychain,
+        text=SAMPLE_PATH.read_text().replace("Safe flat A", CANARIES["route_place"]),
+    )
+    Case.objects.filter(pk=case_id).update(verified_at=timezone.now())
+    plan = plan_create(
+        case=Case.objects.get(pk=case_id),
+        keychain=keychain,
+        start="south-city",
+        documents=["internal_passport"],
+        risk_aversion="balanced",
+    )
+    assert CANARIES["route_place"] in str(plan.body), "the plan should go to the canary flat"
 
 
 if __name__ == "__main__":

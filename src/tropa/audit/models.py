@@ -41,6 +41,15 @@ class Action(models.TextChoices):
     VOLUNTEER_PROFILE_OPENED = "volunteer.profile_opened", _("volunteer's personal details read")
     MATCH_PROPOSED = "match.proposed", _("assignment proposal computed")
     MATCH_ACCEPTED = "match.accepted", _("assignment proposal accepted")
+    ROUTES_EDITED = "routes.edited", _("route knowledge changed")
+    ROUTE_PLANNED = "routes.planned", _("route planned for a case")
+    JOURNEY_STARTED = "journey.started", _("journey started")
+    JOURNEY_CHECKED_IN = "journey.checked_in", _("applicant checked in")
+    JOURNEY_MISSED = "journey.missed", _("check-in missed: alarm raised")
+    JOURNEY_ESCALATED = "journey.escalated", _("missed check-in escalated to coordinators")
+    JOURNEY_ACKNOWLEDGED = "journey.acknowledged", _("check-in alarm handled")
+    JOURNEY_SWITCHED = "journey.switched", _("journey switched to a backup route")
+    JOURNEY_ENDED = "journey.ended", _("journey ended")
 
 
 class AuditEvent(models.Model):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P8")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -88,6 +88,10 @@ def main(argv: list[str]) -> int:
                 volunteers=40 if args.quick else 400,
                 repeats=1 if args.quick else 5,
             )
+        if "P7" in wanted:
+            from tropa.bench.routes_bench import bench_p7
+
+            results += bench_p7(places=1_000, legs=5_000, queries=5) if args.quick else bench_p7()
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
         report(results, args.json)

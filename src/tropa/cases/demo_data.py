@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from django.utils import timezone
+
 from tropa.accounts.models import Team
 from tropa.cases import workflow
 from tropa.cases.models import Case, Status
@@ -78,4 +80,8 @@ def demo_cases_load(*, assigner: vault.Keychain | None, count: int = 36, seed: i
         for case in Case.objects.filter(status__in=[s.value for s in workflow.OPEN]):
             for kind in set(rng.sample(kinds, k=rng.choice([1, 1, 2]))):
                 service_add(case=case, kind=kind, keychain=assigner)
+        # Cases in progress were verified and need evacuation: routes can be planned for them.
+        for case in Case.objects.filter(status=Status.IN_PROGRESS):
+            Case.objects.filter(pk=case.pk).update(verified_at=timezone.now())
+            service_add(case=case, kind="evacuation", keychain=assigner)
     return count

@@ -102,6 +102,7 @@ class EntryKind(models.TextChoices):
     SERVICE = "service", _("service")
     ASSIGNMENT = "assignment", _("assignment")
     VERIFICATION = "verification", _("verification")
+    JOURNEY = "journey", _("route and journey")
 
 
 class CaseEntry(models.Model):

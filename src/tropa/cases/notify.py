@@ -1,22 +1,45 @@
-"""How cases reach the applicant without importing a channel: intake registers
-the function that queues a message to the applicant's chat."""
+"""How cases reach the applicant without importing a channel, and how a button
+the applicant presses reaches the app it belongs to.
+
+Intake registers the function that queues a message to the applicant's chat;
+apps register handlers for button values with their own prefix (the journeys
+app: "checkin:"), which intake calls instead of running the flow.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tropa.cases.models import Case
 
-_notifier: Callable[[Case, str], None] | None = None
+Buttons = Sequence[tuple[str, str]]  # (value, label)
+Notifier = Callable[["Case", str, Buttons], None]
+# (case id, the value after the prefix) -> the answer to show the applicant
+ActionHandler = Callable[[int, str], str]
+
+_notifier: Notifier | None = None
+_actions: dict[str, ActionHandler] = {}
 
 
-def register_applicant_notifier(notifier: Callable[[Case, str], None]) -> None:
+def register_applicant_notifier(notifier: Notifier) -> None:
     global _notifier  # noqa: PLW0603  (one process-wide hook, set at start-up)
     _notifier = notifier
 
 
-def applicant_notify(case: Case, text: str) -> None:
+def applicant_notify(case: Case, text: str, buttons: Buttons = ()) -> None:
     if _notifier is not None:
-        _notifier(case, text)
+        _notifier(case, text, buttons)
+
+
+def register_applicant_action(prefix: str, handler: ActionHandler) -> None:
+    """Button values "<prefix>:<value>" pressed in a chat that has a case go to `handler`."""
+    _actions[prefix] = handler
+
+
+def applicant_action(case_id: int, value: str) -> str | None:
+    """Run the handler for a pressed button; None if no app claims the value."""
+    prefix, sep, rest = value.partition(":")
+    handler = _actions.get(prefix) if sep else None
+    return None if handler is None else handler(case_id, rest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tropa.cases.models import Case
+from tropa.cases.notify import applicant_action
 from tropa.cases.services import IntakeKeys, case_append_inbound, case_flag_compromised, case_seal
 from tropa.intake import flows
 from tropa.intake.models import Conversation, Delivery, OutboundMessage, Priority
@@ -177,10 +179,31 @@ def intake_receive(
         conversation.duress_at = conversation.duress_at or timezone.now()
         case_flag_compromised(case_id=conversation.case_id, reason="duress_pin")
         return _finish(conversation, engine().step(state, inbound), relay=False)
+    if conversation.case_id and inbound.kind == "choice" and inbound.choice:
+        answer = applicant_action(conversation.case_id, inbound.choice)
+        if answer is not None:
+            # A button of an app (a journey check-in): answered by that app, not the flow.
+            return _answered(conversation, answer)
     step = engine().step(state, inbound)
     if any(event.kind == "panic" for event in step.events):
         return _wipe(conversation)
     return _finish(conversation, step, relay=True)
+
+
+def _answered(conversation: Conversation, text: str) -> Received:
+    received = Received(conversation)
+    if not conversation.duress_at:
+        outbound = OutboundMessage(
+            conversation=conversation,
+            priority=Priority.LIVE,
+            idempotency_key=f"notice:{conversation.case_id}:{timezone.now().timestamp():.6f}",
+            status=Delivery.QUEUED,
+        )
+        outbound.text = text
+        outbound.buttons = []
+        outbound.save()
+        received.outbound = [outbound]
+    return received
 
 
 def _is_duress_pin(conversation: Conversation, text: str) -> bool:
@@ -351,9 +374,9 @@ def relay_reply(
     return outbound
 
 
-def applicant_notify(case: Case, text: str) -> None:
-    """A notice about his case (e.g. a status change), queued behind live replies.
-    Nothing is sent to a chat under duress."""
+def applicant_notify(case: Case, text: str, buttons: Sequence[tuple[str, str]] = ()) -> None:
+    """A notice about his case (a status change, a check-in prompt), queued behind
+    live replies. Nothing is sent to a chat under duress."""
     conversation = Conversation.objects.filter(case=case).first()
     if conversation is None or conversation.duress_at:
         return
@@ -363,5 +386,5 @@ def applicant_notify(case: Case, text: str) -> None:
         idempotency_key=f"notice:{case.pk}:{timezone.now().timestamp():.6f}",
     )
     outbound.text = text
-    outbound.buttons = []
+    outbound.buttons = [[value, label] for value, label in buttons]
     outbound.save()

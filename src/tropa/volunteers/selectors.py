@@ -12,6 +12,7 @@ from django.utils import timezone
 from tropa.accounts.models import Staff, Team, TeamKind
 from tropa.cases import workflow
 from tropa.cases.models import Case, CaseService, ServiceStatus
+from tropa.journeys.selectors import overdue_check_ins_by_team
 from tropa.volunteers.models import Invite, VettingStatus, VolunteerProfile
 
 OPEN_SERVICE = (ServiceStatus.REQUESTED, ServiceStatus.IN_PROGRESS)
@@ -133,15 +134,10 @@ def workload(*, now: datetime | None = None) -> list[TeamLoad]:
     )
     for row in overdue:
         teams[row["wraps__team__kind"]].overdue_first_replies = row["n"]
-    for kind, count in overdue_check_ins_by_team(now=now).items():
+    for kind, count in overdue_check_ins_by_team().items():
         if kind in teams:
             teams[kind].overdue_check_ins = count
     return list(teams.values())
-
-
-def overdue_check_ins_by_team(*, now: datetime) -> dict[str, int]:
-    """Filled in by the journeys app once check-ins exist (see tropa.journeys)."""
-    return {}
 
 
 def backlog_series(*, days: int = 30, now: datetime | None = None) -> list[tuple[date, int]]:

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         ]
         children = [subprocess.Popen(web)]  # noqa: S603  (our own interpreter and module)
         if options["with_jobs"]:
-            jobs = [sys.executable, "-m", "tropa.cli", "run_huey", "--workers", "1"]
+            jobs = [sys.executable, "-m", "tropa.cli", "worker", "--workers", "1"]
             children.append(subprocess.Popen(jobs))  # noqa: S603
         self.stdout.write(f"Listening on http://{options['bind']}/")
         self.stdout.flush()

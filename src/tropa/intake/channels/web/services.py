@@ -38,12 +38,25 @@ def chat_id_new() -> str:
 
 
 def receive(*, chat_id: str, inbound: flows.Inbound) -> Received:
+    label = _button_label(chat_id, inbound.choice) if inbound.choice else None
     received = intake_receive(channel=CHANNEL, address=chat_id, inbound=inbound)
     if not received.wiped and inbound.kind != "start":
-        shown = inbound.text or inbound.choice or ""
+        shown = inbound.text or label or inbound.choice or ""
         if shown:
             _append_transcript(received.conversation, "you", shown, before=len(received.outbound))
     return received
+
+
+def _button_label(chat_id: str, value: str) -> str | None:
+    """What the pressed button said, for the transcript (its value is for machines)."""
+    conversation = conversation_find(channel=CHANNEL, chat_id=chat_id)
+    if conversation is None:
+        return None
+    for message in conversation.outbox.order_by("-created_at", "-id")[:5]:
+        for button_value, label in message.buttons or []:
+            if button_value == value:
+                return str(label)
+    return None
 
 
 def _append_transcript(conversation: Conversation, author: str, text: str, *, before: int) -> None:

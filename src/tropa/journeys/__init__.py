@@ -1,0 +1,1 @@
+"""Journey accompaniment: check-ins along the chosen route, alarms, escalation (M9)."""
