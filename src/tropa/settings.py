@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "tropa.matching",
     "tropa.routes",
     "tropa.journeys",
+    "tropa.applications",
+    "tropa.documents",
     "tropa.intake",
     "tropa.intake.channels.web.apps.WebChatConfig",
     "tropa.intake.channels.telegram.apps.TelegramConfig",
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tropa.journeys.context_processors.journey_alarms",
+                "tropa.applications.context_processors.application_deadlines",
             ],
         },
     },
@@ -175,6 +178,19 @@ TELEGRAM_PER_CHAT_PER_SECOND = env_int("TROPA_TELEGRAM_PER_CHAT_PER_SECOND", 1, 
 
 # The queue highlights cases with no human reply this long after they came in.
 CASE_FIRST_REPLY_SLA_MINUTES = env_int("TROPA_FIRST_REPLY_SLA_MINUTES", 120, minimum=1)
+
+# Visa and asylum deadlines show in the queue this many days ahead.
+APPLICATION_DEADLINE_DAYS = env_int("TROPA_APPLICATION_DEADLINE_DAYS", 7, minimum=1)
+# Public figures and the dashboard show counts under this as "<N".
+REPORT_SUPPRESSION_THRESHOLD = env_int("TROPA_REPORT_THRESHOLD", 10, minimum=2)
+
+# Documents: uploads stay in memory up to this size (nothing touches the disk in
+# clear); images are destroyed this many days after verification or closing;
+# foreign passports expiring within this many months are flagged.
+UPLOAD_MAX_BYTES = env_int("TROPA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = ["tropa.documents.uploads.MemoryOnlyUploadHandler"]
+DOCUMENT_RETENTION_DAYS = env_int("TROPA_DOCUMENT_RETENTION_DAYS", 30, minimum=1)
+DOCUMENT_EXPIRY_WARNING_MONTHS = env_int("TROPA_DOCUMENT_EXPIRY_MONTHS", 6, minimum=1)
 
 # A volunteer invitation link works once, within this many hours.
 VOLUNTEER_INVITE_HOURS = env_int("TROPA_VOLUNTEER_INVITE_HOURS", 72, minimum=1)
@@ -281,5 +297,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": ["null"], "propagate": False},
         "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+        # Pillow logs every EXIF tag it parses at DEBUG (camera, GPS): never shown.
+        "PIL": {"level": "INFO"},
     },
 }

@@ -298,3 +298,19 @@ def test_queue_filters_by_team_language_and_region(org: Organisation) -> None:
     assert legal.codename in by_team and other.codename not in by_team
     by_language = client.get("/cases/?language=en").content.decode()
     assert other.codename in by_language and legal.codename not in by_language
+
+
+def test_closing_needs_an_outcome_from_the_fixed_list(org: Organisation) -> None:
+    case = _case()
+    Case.objects.filter(pk=case.pk).update(status="triage")
+    client = sign_in(Client(), org.coordinator)
+    client.post(f"/cases/{case.pk}/status/", {"target": "closed"})
+    assert Case.objects.get(pk=case.pk).status == "triage"
+    client.post(f"/cases/{case.pk}/status/", {"target": "closed", "outcome": "made_up"})
+    assert Case.objects.get(pk=case.pk).status == "triage"
+    client.post(f"/cases/{case.pk}/status/", {"target": "closed", "outcome": "declined_help"})
+    closed = Case.objects.get(pk=case.pk)
+    assert (closed.status, closed.outcome) == ("closed", "declined_help")
+    assert closed.closed_at is not None
+    client.post(f"/cases/{case.pk}/status/", {"target": "triage"})  # reopening clears it
+    assert Case.objects.get(pk=case.pk).outcome == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -321,4 +322,39 @@ def test_a_photo_after_intake_is_recorded_in_the_case(org: Organisation, standin
     for entry in entries:
         entry.case = case
     assert len(entries) == 1
-    assert entries[0].body.startswith("my military ID\n[file: telegram:")
+    assert entries[0].body == "my military ID\n[file: telegram]"
+
+
+def test_a_photo_after_intake_is_fetched_cleaned_and_stored(
+    org: Organisation,
+    standin: StandIn,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """getFile and the download from the Bot API, in memory; no GPS survives."""
+    from tests.documents.test_documents_web import CAMERA, jpeg_with_gps
+    from tropa.documents.models import Document
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.TELEGRAM_API_BASE = standin.url
+    settings.TELEGRAM_BOT_TOKEN = TOKEN
+
+    async def talk(what: str) -> None:
+        phone = Phone(standin)
+        if what == "complete":
+            await _complete(phone)
+        else:
+            standin.push_photo(CHAT, jpeg_with_gps(), "my foreign passport")
+            await phone.flush()
+        await phone.close()
+
+    run(talk, "complete")
+    with django_capture_on_commit_callbacks(execute=True):
+        run(talk, "photo")
+    document = Document.objects.get()
+    assert (document.source, document.case_id) == ("telegram", Case.objects.get().pk)
+    assert "gps" in document.removed
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "vault").iterdir())
+    assert CAMERA.encode() not in stored
+    assert [c.method for c in standin.calls if c.method == "getFile"] == ["getFile"]

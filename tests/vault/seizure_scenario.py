@@ -30,6 +30,9 @@ CANARIES = {
     "volunteer_name": "Волонтёрова Канарейка Петровна",
     "volunteer_contact": "signal:+4915550123987",
     "route_place": "Canary safe flat on Lilac street",
+    # A passport photo: camera data in its EXIF, its number in the MRZ.
+    "photo_camera": "CanaryCam Seized-Phone 77",
+    "mrz_number": "QX4471902",
 }
 SHREDDED = {"name": "Shreddy McShredface", "answer": "CANARY-SHRED: answer to be destroyed"}
 
@@ -110,6 +113,7 @@ def plant() -> dict[str, object]:
     case_note_add(case=Case.objects.get(pk=case.pk), keychain=keychain, text=CANARIES["note"])
 
     _plant_volunteer_and_routes(keychain, case.pk)
+    _plant_document(keychain, case.pk)
 
     doomed = case_seal(keys=keys, identity={"name": SHREDDED["name"]}, answers=[SHREDDED["answer"]])
     case_shred(case_id=doomed.pk)
@@ -159,6 +163,42 @@ def _plant_volunteer_and_routes(keychain: object, case_id: int) -> None:
         risk_aversion="balanced",
     )
     assert CANARIES["route_place"] in str(plan.body), "the plan should go to the canary flat"
+
+
+def _plant_document(keychain: object, case_id: int) -> None:
+    """A foreign-passport photo through the documents pipeline, and its MRZ read."""
+    from datetime import date
+
+    from PIL import Image
+
+    from tropa.cases.models import Case
+    from tropa.documents import mrz
+    from tropa.documents.services import document_facts_from_mrz, document_receive
+
+    image = Image.new("RGB", (800, 600), (90, 110, 130))
+    exif = Image.Exif()
+    exif[0x010F] = CANARIES["photo_camera"]
+    exif.get_ifd(0x8825).update({1: "N", 2: (55.0, 45.0, 30.0), 3: "E", 4: (37.0, 37.0, 0.0)})
+    photo = io.BytesIO()
+    image.save(photo, format="JPEG", exif=exif)
+    case = Case.objects.get(pk=case_id)
+    document = document_receive(
+        case=case, data=photo.getvalue(), kind="foreign_passport", source="telegram"
+    )
+    number, birth, expiry = CANARIES["mrz_number"], "900101", "300101"
+    optional = "<" * 14
+    body = (
+        f"{number}{mrz.check_digit(number)}UTO{birth}{mrz.check_digit(birth)}M"
+        f"{expiry}{mrz.check_digit(expiry)}{optional}{mrz.check_digit(optional)}"
+    )
+    body += str(mrz.check_digit(body[0:10] + body[13:20] + body[21:43]))
+    saved = document_facts_from_mrz(
+        document=document,
+        keychain=keychain,
+        text="P<UTOTESTOV<<PRIMER".ljust(44, "<") + "\n" + body,
+        today=date(2026, 1, 1),
+    )
+    assert all(saved.result.checks.values()), saved.result.problems
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def test_retention_shreds_closed_cases_by_outcome(org: Organisation, settings) -
     long_ago = timezone.now() - timedelta(days=45)
     for case, outcome in (
         (old_lost, "lost_contact"),
-        (old_safe, "safe_abroad"),
+        (old_safe, "left_front_abroad"),
         (fresh, "lost_contact"),
     ):
         case_close(case=case, by=org.coordinator.staff, outcome=outcome)

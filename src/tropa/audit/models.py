@@ -50,6 +50,11 @@ class Action(models.TextChoices):
     JOURNEY_ACKNOWLEDGED = "journey.acknowledged", _("check-in alarm handled")
     JOURNEY_SWITCHED = "journey.switched", _("journey switched to a backup route")
     JOURNEY_ENDED = "journey.ended", _("journey ended")
+    APPLICATION_CHANGED = "application.changed", _("visa or asylum application recorded")
+    REPORT_EXPORTED = "report.exported", _("statistics exported")
+    DOCUMENT_STORED = "document.stored", _("document stored (cleaned, encrypted)")
+    DOCUMENT_VIEWED = "document.viewed", _("document viewed")
+    DOCUMENT_DESTROYED = "document.destroyed", _("document image destroyed")
 
 
 class AuditEvent(models.Model):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8", "P9")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -94,5 +94,9 @@ def main(argv: list[str]) -> int:
             results += bench_p7(places=1_000, legs=5_000, queries=5) if args.quick else bench_p7()
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
+        if "P9" in wanted:
+            from tropa.bench.documents_bench import bench_p9
+
+            results += bench_p9(repeats=1 if args.quick else 5)
         report(results, args.json)
     return 0 if all(r.verdict == "PASS" for r in results) else 1

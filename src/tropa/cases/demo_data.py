@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from django.utils import timezone
 
 from tropa.accounts.models import Team
 from tropa.cases import workflow
-from tropa.cases.models import Case, Status
+from tropa.cases.models import Case, Outcome, Status
 from tropa.cases.services import (
     IntakeKeys,
     case_append_inbound,
@@ -70,7 +71,13 @@ def demo_cases_load(*, assigner: vault.Keychain | None, count: int = 36, seed: i
             channel=rng.choice(["telegram", "web"]),
         )
         case_append_inbound(case=case, text="Hello, is anyone there?")
-        Case.objects.filter(pk=case.pk).update(status=statuses[n % len(statuses)])
+        status = statuses[n % len(statuses)]
+        closed = status == Status.CLOSED
+        Case.objects.filter(pk=case.pk).update(
+            status=status,
+            outcome=rng.choice(Outcome.values) if closed else "",
+            closed_at=timezone.now() - timedelta(days=rng.randint(1, 60)) if closed else None,
+        )
     if assigner is not None:
         teams = list(Team.objects.exclude(kind="coordinators"))
         for index, case in enumerate(Case.objects.order_by("pk")[: count // 3]):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tropa.cases.models import QuickReply, ServiceStatus, Status
+from tropa.cases.models import Outcome, QuickReply, ServiceStatus, Status
 
 
 class ReplyForm(forms.Form):
@@ -38,6 +38,11 @@ class NoteForm(forms.Form):
 
 class StatusForm(forms.Form):
     target = forms.ChoiceField(label=_("Move to"), choices=Status.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome (required to close)"),
+        choices=[("", "—"), *Outcome.choices],
+        required=False,
+    )
 
 
 class VerificationForm(forms.Form):

@@ -37,6 +37,20 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+class Outcome(models.TextChoices):
+    """How a case ended: the fixed list every closed case records, and what the
+    public figures count. Changing it is a code change (and a migration)."""
+
+    LEFT_FRONT_ABROAD = "left_front_abroad", _("left the front and is safe abroad")
+    LEFT_FRONT_HIDING = "left_front_hiding", _("left the front and hides inside the country")
+    AVOIDED_LEGALLY = "avoided_legally", _("avoided mobilisation or conscription legally")
+    AVOIDED_BY_LEAVING = "avoided_by_leaving", _("avoided service by leaving the country")
+    PROTECTION_GRANTED = "protection_granted", _("visa or asylum granted")
+    LOST_CONTACT = "lost_contact", _("lost contact")
+    DECLINED_HELP = "declined_help", _("declined help")
+    SUSPECTED_INFILTRATION = "suspected_infiltration", _("suspected infiltration")
+
+
 class Case(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     codename = models.CharField(max_length=32, unique=True)
@@ -48,7 +62,7 @@ class Case(models.Model):
     channel = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=32, blank=True, choices=Outcome.choices)
     # "Possibly compromised" (duress PIN, suspicious behaviour, duplicate
     # documents): the case is frozen for coordinators; the reason is a code.
     compromised_at = models.DateTimeField(null=True, blank=True)
@@ -103,6 +117,7 @@ class EntryKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("assignment")
     VERIFICATION = "verification", _("verification")
     JOURNEY = "journey", _("route and journey")
+    APPLICATION = "application", _("visa or asylum application")
 
 
 class CaseEntry(models.Model):

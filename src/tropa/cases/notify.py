@@ -19,8 +19,12 @@ Notifier = Callable[["Case", str, Buttons], None]
 # (case id, the value after the prefix) -> the answer to show the applicant
 ActionHandler = Callable[[int, str], str]
 
+# (case, channel, file reference) -> None: a file the applicant sent to his case
+FileHandler = Callable[["Case", str, str], None]
+
 _notifier: Notifier | None = None
 _actions: dict[str, ActionHandler] = {}
+_file_handlers: list[FileHandler] = []
 
 
 def register_applicant_notifier(notifier: Notifier) -> None:
@@ -43,3 +47,14 @@ def applicant_action(case_id: int, value: str) -> str | None:
     prefix, sep, rest = value.partition(":")
     handler = _actions.get(prefix) if sep else None
     return None if handler is None else handler(case_id, rest)
+
+
+def register_applicant_file_handler(handler: FileHandler) -> None:
+    """The documents app fetches, cleans and stores files sent in a chat."""
+    if handler not in _file_handlers:
+        _file_handlers.append(handler)
+
+
+def applicant_file(case: Case, channel: str, file_ref: str) -> None:
+    for handler in _file_handlers:
+        handler(case, channel, file_ref)

@@ -21,6 +21,7 @@ from tropa.cases.models import (
     CaseIndex,
     CaseService,
     EntryKind,
+    Outcome,
     ServiceSession,
     ServiceStatus,
     Status,
@@ -141,6 +142,23 @@ def _index_identity(case: Case, identity: dict[str, str]) -> None:
             break
 
 
+def document_number_index(
+    *, case: Case, kind: str, value: str, by_id: int | None = None
+) -> list[int]:
+    """Index a document number read later (from an MRZ) like intake's: the other
+    cases holding it are returned and this one is flagged for the coordinators."""
+    digest = _index_digest(kind, value)
+    CaseIndex.objects.get_or_create(case=case, kind=kind, digest=digest)
+    others = list(
+        CaseIndex.objects.filter(kind=kind, digest=digest)
+        .exclude(case=case)
+        .values_list("case_id", flat=True)
+    )
+    if others:
+        case_flag_compromised(case_id=case.pk, reason="duplicate_documents", by_id=by_id)
+    return others
+
+
 def sensitive_allowed(case: Case) -> str | None:
     """Why routes, plans or contacts may not go to or be shown for this case, or None.
 
@@ -254,6 +272,9 @@ def case_unassign(
 
 @transaction.atomic
 def case_close(*, case: Case, by: Staff, outcome: str) -> None:
+    """Close without the workflow (retention tests, imports); the outcome is still required."""
+    if outcome not in Outcome.values:
+        raise TransitionRefused("outcome_required")
     Case.objects.filter(pk=case.pk).update(
         status=Status.CLOSED, closed_at=timezone.now(), outcome=outcome
     )
@@ -350,8 +371,13 @@ class TransitionRefused(Exception):
 
 
 @transaction.atomic
-def case_transition(*, case: Case, target: str, keychain: vault.Keychain) -> None:
-    """Move a case along the workflow, record it, and tell the applicant what concerns him."""
+def case_transition(
+    *, case: Case, target: str, keychain: vault.Keychain, outcome: str = ""
+) -> None:
+    """Move a case along the workflow, record it, and tell the applicant what concerns him.
+
+    Closing needs an outcome from the fixed list (`Outcome`): the public figures
+    and the retention period depend on it. Reopening clears it."""
     from tropa.cases import workflow
 
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -365,13 +391,18 @@ def case_transition(*, case: Case, target: str, keychain: vault.Keychain) -> Non
     )
     if refusal is not None:
         raise TransitionRefused(refusal.reason)
+    closing = target == Status.CLOSED
+    if closing and outcome not in Outcome.values:
+        raise TransitionRefused("outcome_required")
     case_unlock(case=case, keychain=keychain)
     previous = case.status
     Case.objects.filter(pk=case.pk).update(
-        status=target, closed_at=timezone.now() if target == Status.CLOSED else None
+        status=target,
+        closed_at=timezone.now() if closing else None,
+        outcome=outcome if closing else "",
     )
     entry = CaseEntry(case=case, kind=EntryKind.STATUS, author=staff)
-    entry.body = f"{previous} → {target}"
+    entry.body = f"{previous} → {target}" + (f" ({outcome})" if closing else "")
     entry.save()
     audit_record(
         action=Action.CASE_STATUS,

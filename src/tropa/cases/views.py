@@ -29,7 +29,7 @@ from tropa.cases.forms import (
     StatusForm,
     VerificationForm,
 )
-from tropa.cases.models import Case, CaseService, QuickReply, ServiceStatus, Status
+from tropa.cases.models import Case, CaseService, Outcome, QuickReply, ServiceStatus, Status
 from tropa.cases.workflow import State, next_states
 from tropa.vault import crypto
 from tropa.vault.session import keychain_for
@@ -40,6 +40,7 @@ REFUSALS = {
     "coordinator_only": gettext_lazy("Only a coordinator can do that."),
     "unknown_service": gettext_lazy("There is no such service."),
     "unknown_assignee": gettext_lazy("There is no such active staff member."),
+    "outcome_required": gettext_lazy("Choose the outcome before closing the case."),
     "frozen": gettext_lazy(
         "This case is flagged as possibly compromised; only coordinators can act on it."
     ),
@@ -94,6 +95,10 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
         "next_states": [(s.value, Status(s.value).label) for s in next_states(State(case.status))],
+        "can_close": State.CLOSED in next_states(State(case.status)),
+        "may_work_on_applications": request.user.is_coordinator
+        or request.user.teams.filter(kind=TeamKind.VISA).exists(),
+        "outcomes": Outcome.choices,
         "verification_form": VerificationForm(
             initial={
                 "documents_checked": verification.documents_checked,
@@ -199,7 +204,7 @@ case_note_view = _case_action(
 case_status_view = _case_action(
     StatusForm,
     lambda case, keychain, data: services.case_transition(
-        case=case, target=data["target"], keychain=keychain
+        case=case, target=data["target"], keychain=keychain, outcome=data.get("outcome") or ""
     ),
 )
 case_verification_view = _case_action(

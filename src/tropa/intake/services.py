@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tropa.cases.models import Case
-from tropa.cases.notify import applicant_action
+from tropa.cases.notify import applicant_action, applicant_file
 from tropa.cases.services import IntakeKeys, case_append_inbound, case_flag_compromised, case_seal
 from tropa.intake import flows
 from tropa.intake.models import Conversation, Delivery, OutboundMessage, Priority
@@ -270,9 +270,10 @@ def _handle_event(conversation: Conversation, event: flows.Event, *, relay: bool
         text = str(event.data.get("text", ""))
         file_ref = event.data.get("file_ref")
         if file_ref:
-            # The file itself stays with the channel until the documents pipeline
-            # fetches, cleans and encrypts it; the case records that it came.
-            text = f"{text}\n[file: {conversation.channel}:{file_ref}]".strip()
+            # The documents app fetches the file from the channel, cleans and
+            # encrypts it (a job); the message records that it came.
+            text = f"{text}\n[file: {conversation.channel}]".strip()
+            applicant_file(conversation.case, conversation.channel, str(file_ref))
         case_append_inbound(case=conversation.case, text=text)
     elif event.kind == "declined":
         conversation.expires_at = timezone.now() + timedelta(minutes=10)

@@ -43,7 +43,7 @@ def receive(*, chat_id: str, inbound: flows.Inbound) -> Received:
     if not received.wiped and inbound.kind != "start":
         shown = inbound.text or label or inbound.choice or ""
         if shown:
-            _append_transcript(received.conversation, "you", shown, before=len(received.outbound))
+            transcript_add(received.conversation, "you", shown, before=len(received.outbound))
     return received
 
 
@@ -59,7 +59,8 @@ def _button_label(chat_id: str, value: str) -> str | None:
     return None
 
 
-def _append_transcript(conversation: Conversation, author: str, text: str, *, before: int) -> None:
+def transcript_add(conversation: Conversation, author: str, text: str, *, before: int = 0) -> None:
+    """A line in the page's transcript (`before`: that many lines from the end)."""
     transcript = list(conversation.transcript or [])
     position = max(0, len(transcript) - before)
     transcript.insert(position, {"from": author, "text": text})

@@ -19,6 +19,8 @@ from tropa.intake.channels.web import services
 MAX_TEXT = 10_000
 SESSION_RATE = "tropa.webchat.rate"
 SESSION_ISSUED = "tropa.webchat.issued"
+# A message for the next page view (e.g. why an upload was refused).
+SESSION_NOTICE = "tropa.webchat.notice"
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,10 +36,13 @@ def chat_view(request: HttpRequest) -> HttpResponse:
         services.page_state(chat_id=chat_id) if chat_id else ([], [], None)
     )
     issued = request.session.pop(SESSION_ISSUED, None)
+    error = error or request.session.pop(SESSION_NOTICE, "")
     context = {
         "transcript": transcript,
         "buttons": buttons,
         "started": conversation is not None,
+        # Documents can be sent once the request is registered (sealed to its case).
+        "can_upload": conversation is not None and conversation.case_id is not None,
         "error": error,
         "issued": issued,
         "max_text": MAX_TEXT,

@@ -1,0 +1,1 @@
+"""Visa, humanitarian visa and asylum applications for people at higher risk (M10)."""

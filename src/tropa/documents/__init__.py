@@ -1,0 +1,1 @@
+"""Identity documents: MRZ parsing and upload sanitising (pure cores, no Django)."""
