@@ -41,6 +41,7 @@ def test_bench_writes_a_row_per_target(tmp_path: Path) -> None:
         "P6-cost",
         "P7",
         "P8",
+        "P-report",
         "P9",
     ]
     for row in rows:

@@ -106,6 +106,9 @@ def _demo_cases() -> None:
     demo_profiles_for_staff(keychain=keychain, coordinator=staff)
     demo_volunteers_load(coordinator=staff, keychain=keychain)
     demo_cases_load(assigner=keychain)
+    from tropa.cases.demo_data import demo_history_load
+
+    demo_history_load()
     from tropa.routes.models import KnowledgeVersion
     from tropa.routes.services import knowledge_load_sample
 

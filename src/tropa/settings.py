@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tropa.routes",
     "tropa.journeys",
     "tropa.applications",
+    "tropa.reports",
     "tropa.documents",
     "tropa.intake",
     "tropa.intake.channels.web.apps.WebChatConfig",

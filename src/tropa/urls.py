@@ -14,6 +14,7 @@ urlpatterns = [
     path("journeys/", include("tropa.journeys.urls")),
     path("applications/", include("tropa.applications.urls")),
     path("documents/", include("tropa.documents.urls")),
+    path("reports/", include("tropa.reports.urls")),
     path("chat/upload/", chat_upload_view, name="chat_upload"),
     path("chat/", include("tropa.intake.channels.web.urls")),
     path("telegram/", include("tropa.intake.channels.telegram.urls")),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8", "P9")
+ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P-REPORT")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -94,6 +94,10 @@ def main(argv: list[str]) -> int:
             results += bench_p7(places=1_000, legs=5_000, queries=5) if args.quick else bench_p7()
         if "P8" in wanted:
             results += vault_bench.bench_p8(cases, repeats)
+        if "P-REPORT" in wanted:
+            from tropa.bench.reports_bench import bench_reports
+
+            results += bench_reports(cases=20_000, repeats=1) if args.quick else bench_reports()
         if "P9" in wanted:
             from tropa.bench.documents_bench import bench_p9
 

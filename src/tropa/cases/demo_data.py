@@ -92,3 +92,42 @@ def demo_cases_load(*, assigner: vault.Keychain | None, count: int = 36, seed: i
             Case.objects.filter(pk=case.pk).update(verified_at=timezone.now())
             service_add(case=case, kind="evacuation", keychain=assigner)
     return count
+
+
+def demo_history_load(*, count: int = 900, days: int = 200, seed: int = 2027) -> int:
+    """Earlier, mostly closed synthetic cases spread over `days`, so the statistics
+    have something to count (unless history exists). Metadata only: each has an
+    invented identity like the others, sealed the same way."""
+    from tropa.cases.workflow import OPEN
+
+    if Case.objects.filter(created_at__lt=timezone.now() - timedelta(days=14)).exists():
+        return 0
+    rng = random.Random(seed)  # noqa: S311  (synthetic data, not secrets)
+    keys = IntakeKeys.load()
+    now = timezone.now()
+    open_states = [state.value for state in OPEN]
+    weights = [18, 10, 16, 22, 6, 12, 8, 8]  # outcomes, in Outcome's order
+    for n in range(count):
+        category, urgency = rng.choice(CATEGORIES)
+        case = case_seal(
+            keys=keys,
+            identity={"name": f"History {n} (synthetic)"},
+            answers=[rng.choice(STORIES)],
+            category=category,
+            urgency=urgency,
+            language=rng.choice(["ru", "ru", "ru", "en"]),
+            region=rng.choice(REGIONS),
+            channel=rng.choice(["telegram", "telegram", "web"]),
+        )
+        created = now - timedelta(days=rng.uniform(1, days))
+        replied = created + timedelta(hours=rng.expovariate(1 / 6))
+        closed = created + timedelta(days=rng.uniform(3, 90))
+        still_open = closed > now
+        Case.objects.filter(pk=case.pk).update(
+            created_at=created,
+            first_reply_at=replied if replied < now else None,
+            status=rng.choice(open_states) if still_open else Status.CLOSED,
+            closed_at=None if still_open else closed,
+            outcome="" if still_open else rng.choices(Outcome.values, weights=weights)[0],
+        )
+    return count

@@ -24,7 +24,7 @@ def _nice_ceiling(value: float) -> int:
 
 
 def bar_chart(
-    points: Sequence[tuple[str, int]],
+    points: Sequence[tuple[str, int | None]],
     *,
     title: str,
     width: int = 640,
@@ -33,19 +33,24 @@ def bar_chart(
 ) -> str:
     """Bars of counts with their labels under every `label_every`-th bar.
 
+    A value of None is a hidden (suppressed) number: no bar, an "x" instead.
     The SVG carries a <title> and a hidden table-like <desc> of every value, so
     screen readers get the numbers, not just the picture.
     """
     left, bottom, top, right = 36, 24, 8, 8
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_ceiling(max((value for _, value in points), default=0))
+    top_value = _nice_ceiling(max((value or 0 for _, value in points), default=0))
     n = max(len(points), 1)
     slot = plot_w / n
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        "<desc>" + escape("; ".join(f"{label}: {value}" for label, value in points)) + "</desc>",
+        "<desc>"
+        + escape(
+            "; ".join(f"{label}: {'x' if value is None else value}" for label, value in points)
+        )
+        + "</desc>",
     ]
     for tick in (0, top_value // 2, top_value):
         y = top + plot_h - plot_h * tick / top_value
@@ -57,13 +62,19 @@ def bar_chart(
             f'text-anchor="end">{tick}</text>'
         )
     for index, (label, value) in enumerate(points):
-        bar_h = plot_h * value / top_value
         x = left + index * slot + slot * 0.15
-        y = top + plot_h - bar_h
-        parts.append(
-            f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-            f'height="{bar_h:.1f}"><title>{escape(label)}: {value}</title></rect>'
-        )
+        if value is None:
+            parts.append(
+                f'<text class="chart-hidden" x="{x + slot * 0.35:.1f}" y="{top + plot_h - 3}" '
+                f'text-anchor="middle">x<title>{escape(label)}: x</title></text>'
+            )
+        else:
+            bar_h = plot_h * value / top_value
+            y = top + plot_h - bar_h
+            parts.append(
+                f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
+                f'height="{bar_h:.1f}"><title>{escape(label)}: {value}</title></rect>'
+            )
         if index % label_every == 0 or index == len(points) - 1:
             parts.append(
                 f'<text class="chart-axis" x="{x + slot * 0.35:.1f}" y="{height - 6}" '

@@ -1,0 +1,1 @@
+"""Statistics from non-identifying metadata, with small-cell suppression (M11)."""
