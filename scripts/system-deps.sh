@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (PostgreSQL 15 server,
-# Chromium for the browser tests, gettext for translation checks), only if
+# Chromium for the browser tests, gettext for translation checks, Tesseract
+# for MRZ reading), only if
 # one is missing. Needs root or passwordless sudo; `make demo` never calls it.
 set -euo pipefail
 
@@ -8,6 +9,9 @@ need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+# Optional for Tropa itself (MRZ reading falls back to typing), installed here
+# so that CI runs the OCR path too.
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

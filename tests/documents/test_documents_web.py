@@ -236,3 +236,41 @@ def test_the_applicant_sends_a_photo_from_the_web_chat(
     browser.post("/chat/upload/", {"kind": "summons", "file": bad})
     assert "PDFs are not accepted" in browser.get("/chat/").content.decode()
     assert Document.objects.count() == 1
+
+
+def test_without_tesseract_the_caseworker_types_the_mrz(
+    org: Organisation, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OCR is optional: without it there is no OCR button and asking for it says
+    to type the lines in; typing them works the same."""
+    monkeypatch.setattr("tropa.documents.services.shutil.which", lambda name: None)
+    settings.MEDIA_ROOT = str(tmp_path)
+    document = document_receive(
+        case=sealed_case(), data=jpeg_with_gps(), kind="foreign_passport", source="web"
+    )
+    client = in_english(sign_in(Client(), org.coordinator))
+    page = client.get(f"/documents/case/{document.case_id}/").content.decode()
+    assert "Read from the photo (OCR)" not in page
+    response = client.post(f"/documents/{document.pk}/mrz/", {"text": "", "ocr": "1"})
+    assert "type them in" in client.get(response["Location"]).content.decode()
+    text = td3("CD9876543", expiry=timezone.localdate() + timedelta(days=3000))
+    response = client.post(f"/documents/{document.pk}/mrz/", {"text": text})
+    assert "check digits pass" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract not installed")
+def test_tesseract_reads_a_printed_mrz(org: Organisation, settings: Any, tmp_path: Path) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    from tropa.documents.services import mrz_from_image
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    text = td3("EF1357924", expiry=timezone.localdate() + timedelta(days=3000))
+    image = Image.new("RGB", (1700, 260), "white")
+    font = ImageFont.truetype("DejaVuSansMono.ttf", 34)
+    ImageDraw.Draw(image).multiline_text((20, 40), text, fill="black", font=font, spacing=30)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    document = document_receive(case=sealed_case(), data=out.getvalue(), kind="other", source="web")
+    read = mrz_from_image(document=document, keychain=keychain_of(org.coordinator))
+    assert read is not None and mrz.parse(read).document_number == "EF1357924"
