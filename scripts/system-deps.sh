@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (PostgreSQL 15 server,
 # Chromium for the browser tests, gettext for translation checks, Tesseract
-# for MRZ reading), only if
-# one is missing. Needs root or passwordless sudo; `make demo` never calls it.
+# for MRZ reading and a font to print a test MRZ), only if one is missing. Needs root or passwordless sudo; `make demo` never calls it.
 set -euo pipefail
 
 need=()
@@ -12,6 +11,7 @@ command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 # Optional for Tropa itself (MRZ reading falls back to typing), installed here
 # so that CI runs the OCR path too.
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -267,7 +267,7 @@ def test_tesseract_reads_a_printed_mrz(org: Organisation, settings: Any, tmp_pat
     settings.MEDIA_ROOT = str(tmp_path)
     text = td3("EF1357924", expiry=timezone.localdate() + timedelta(days=3000))
     image = Image.new("RGB", (1700, 260), "white")
-    font = ImageFont.truetype("DejaVuSansMono.ttf", 34)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 34)
     ImageDraw.Draw(image).multiline_text((20, 40), text, fill="black", font=font, spacing=30)
     out = io.BytesIO()
     image.save(out, format="PNG")
