@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (PostgreSQL 15 server,
 # Chromium for the browser tests, gettext for translation checks, Tesseract
-# for MRZ reading and a font to print a test MRZ), only if one is missing. Needs root or passwordless sudo; `make demo` never calls it.
+# for MRZ reading and a font to print a test MRZ), only if one is missing.
+# Needs root or passwordless sudo; `make demo` never calls it.
 set -euo pipefail
 
 need=()
