@@ -274,3 +274,18 @@ def test_tesseract_reads_a_printed_mrz(org: Organisation, settings: Any, tmp_pat
     document = document_receive(case=sealed_case(), data=out.getvalue(), kind="other", source="web")
     read = mrz_from_image(document=document, keychain=keychain_of(org.coordinator))
     assert read is not None and mrz.parse(read).document_number == "EF1357924"
+
+
+def test_a_caseworker_says_what_a_telegram_photo_is(
+    org: Organisation, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    document = document_receive(
+        case=sealed_case(), data=jpeg_with_gps(), kind="other", source="telegram"
+    )
+    client = sign_in(Client(), org.coordinator)
+    client.post(f"/documents/{document.pk}/kind/", {"kind": "military_id"})
+    assert Document.objects.get(pk=document.pk).kind == "military_id"
+    assert client.post(f"/documents/{document.pk}/kind/", {"kind": "passport!"}).status_code == 404
+    lawyer = sign_in(Client(), org.caseworker)
+    assert lawyer.post(f"/documents/{document.pk}/kind/", {"kind": "other"}).status_code == 404

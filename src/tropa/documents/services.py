@@ -82,6 +82,14 @@ def document_receive(
     return document
 
 
+def document_kind_set(*, document: Document, keychain: vault.Keychain, kind: str) -> None:
+    """A caseworker says what a document is (a photo from Telegram arrives as "other")."""
+    if kind not in DocumentKind.values:
+        raise ValueError(f"unknown document kind {kind!r}")
+    case_unlock(case=document.case, keychain=keychain)
+    Document.objects.filter(pk=document.pk).update(kind=kind)
+
+
 # ---------------------------------------------------------------------- view
 
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("case/<int:case_id>/upload/", views.upload_view, name="upload"),
     path("<int:document_id>/image.jpg", views.image_view, name="image"),
     path("<int:document_id>/mrz/", views.mrz_view, name="mrz"),
+    path("<int:document_id>/kind/", views.kind_view, name="kind"),
 ]

@@ -76,6 +76,7 @@ def case_documents_view(request: HttpRequest, case_id: int) -> HttpResponse:
         "upload_form": UploadForm(),
         "mrz_form": MrzForm(),
         "ocr": services.ocr_available(),
+        "kinds": DocumentKind.choices,
     }
     return render(request, "documents/case.html", context)
 
@@ -118,6 +119,17 @@ def image_view(request: HttpRequest, document_id: int) -> HttpResponse:
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+@require_POST
+@staff_required
+def kind_view(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _document(request, document_id)
+    kind = request.POST.get("kind", "")
+    if kind not in DocumentKind.values:
+        raise Http404
+    services.document_kind_set(document=document, keychain=keychain_for(request), kind=kind)
+    return redirect("documents:case", case_id=document.case_id)
 
 
 @require_POST
