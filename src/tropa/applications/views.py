@@ -13,9 +13,9 @@ from tropa.accounts.decorators import staff_required
 from tropa.applications import services
 from tropa.applications.forms import ApplicationAddForm, ApplicationUpdateForm
 from tropa.applications.models import Application
+from tropa.cases.http import case_unlocked_or_404
 from tropa.cases.models import Case
-from tropa.cases.services import TransitionRefused, case_unlock
-from tropa.vault import crypto
+from tropa.cases.services import TransitionRefused
 from tropa.vault.session import keychain_for
 
 REFUSALS = {
@@ -28,13 +28,7 @@ REFUSALS = {
 def _case(request: HttpRequest, case_id: int) -> Case:
     if not services.may_work_on_applications(request.user):
         raise Http404
-    case = get_object_or_404(Case, pk=case_id)
-    if case.compromised_at and not request.user.is_coordinator:
-        raise Http404
-    try:
-        return case_unlock(case=case, keychain=keychain_for(request))
-    except crypto.MissingWrap:
-        raise Http404 from None
+    return case_unlocked_or_404(request, case_id)
 
 
 @staff_required

@@ -10,12 +10,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tropa.accounts.decorators import staff_required
-from tropa.cases.models import Case
-from tropa.cases.services import case_unlock
+from tropa.cases.http import case_unlocked_or_404
 from tropa.documents import mrz, services
 from tropa.documents.forms import MrzForm, UploadForm
 from tropa.documents.models import Document, DocumentKind, Source
-from tropa.vault import crypto
 from tropa.vault.session import keychain_for
 
 # The sanitiser's refusals, as the person who sent the file reads them.
@@ -43,25 +41,15 @@ def refusal_text(error: services.Refused) -> str:
     return str(REFUSALS.get(error.code, error.message))
 
 
-def _case(request: HttpRequest, case_id: int) -> Case:
-    case = get_object_or_404(Case, pk=case_id)
-    if case.compromised_at and not request.user.is_coordinator:
-        raise Http404
-    try:
-        return case_unlock(case=case, keychain=keychain_for(request))
-    except crypto.MissingWrap:
-        raise Http404 from None
-
-
 def _document(request: HttpRequest, document_id: int) -> Document:
     document = get_object_or_404(Document, pk=document_id)
-    document.case = _case(request, document.case_id)
+    document.case = case_unlocked_or_404(request, document.case_id)
     return document
 
 
 @staff_required
 def case_documents_view(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case(request, case_id)
+    case = case_unlocked_or_404(request, case_id)
     documents = list(Document.objects.filter(case=case))
     for document in documents:
         document.case = case
@@ -84,7 +72,7 @@ def case_documents_view(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 @staff_required
 def upload_view(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case(request, case_id)
+    case = case_unlocked_or_404(request, case_id)
     files = request.FILES  # parsing the body is what finds an upload too large
     if getattr(request, "upload_too_large", False):
         messages.error(request, REFUSALS["too_large"])

@@ -13,14 +13,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tropa.accounts.decorators import staff_required
+from tropa.cases.http import case_unlocked_or_404
 from tropa.cases.models import Case
-from tropa.cases.services import TransitionRefused, case_unlock
+from tropa.cases.services import TransitionRefused
 from tropa.journeys import selectors, services
 from tropa.journeys.models import CheckIn, Journey, JourneyStatus
 from tropa.routes import services as routes
 from tropa.routes.forms import JourneyStartForm, PlanForm
 from tropa.routes.models import RoutePlan
-from tropa.vault import crypto
 from tropa.vault.session import keychain_for
 
 REFUSALS = {
@@ -40,13 +40,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
     """The case, unlocked for a coordinator or an evacuation caseworker with access; else 404."""
     if not routes.may_plan(request.user):
         raise Http404
-    case = get_object_or_404(Case, pk=case_id)
-    if case.compromised_at and not request.user.is_coordinator:
-        raise Http404
-    try:
-        return case_unlock(case=case, keychain=keychain_for(request))
-    except crypto.MissingWrap:
-        raise Http404 from None
+    return case_unlocked_or_404(request, case_id)
 
 
 def _places(request: HttpRequest) -> list[tuple[str, str]]:
