@@ -21,6 +21,15 @@ def cases_visible_to(keychain: vault.Keychain) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=wraps.values("case_id")).order_by("-urgency", "created_at")
 
 
+def visible_case_ids(staff: Staff, case_ids: set[int]) -> set[int]:
+    """Which of these cases the person holds a wrap for, directly or through a team."""
+    team_ids = list(staff.teams.values_list("pk", flat=True))
+    wraps = CaseKeyWrap.objects.filter(case_id__in=case_ids).filter(
+        Q(staff=staff) | Q(team_id__in=team_ids)
+    )
+    return set(wraps.values_list("case_id", flat=True))
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = ""

@@ -12,6 +12,6 @@ def journey_alarms(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated or not user.is_verified():
         return {}
     return {
-        "journey_alarms": list(alarms_for(user)[:20]),
+        "journey_alarms": alarms_for(user),
         "may_plan_routes": may_plan(user),
     }
