@@ -18,7 +18,7 @@ from tropa.vault.fields import (
     EncryptedJSONField,
     EncryptedTextField,
     Keyring,
-    Locked,
+    OwnKey,
 )
 
 
@@ -51,7 +51,7 @@ class Outcome(models.TextChoices):
     SUSPECTED_INFILTRATION = "suspected_infiltration", _("suspected infiltration")
 
 
-class Case(models.Model):
+class Case(OwnKey, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     codename = models.CharField(max_length=32, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
@@ -92,19 +92,6 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.codename
-
-    def vault_keyring(self) -> Keyring:
-        key = self.__dict__.get("_case_key")
-        if key is None:
-            raise Locked(f"case {self.pk} is locked: no key was unwrapped for it")
-        return {1: key}
-
-    def vault_unlock(self, case_key: bytes) -> None:
-        self.__dict__["_case_key"] = case_key
-
-    @property
-    def is_unlocked(self) -> bool:
-        return "_case_key" in self.__dict__
 
 
 class EntryKind(models.TextChoices):
@@ -203,6 +190,10 @@ class ServiceStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("in progress")
     DONE = "done", _("done")
     CANCELLED = "cancelled", _("cancelled")
+
+
+# A service someone still has to do (the matcher's waiting work, a volunteer's load).
+OPEN_SERVICE_STATUSES = (ServiceStatus.REQUESTED, ServiceStatus.IN_PROGRESS)
 
 
 class CaseService(models.Model):

@@ -103,7 +103,7 @@ def case_seal(
         ]
     )
     _index_identity(case, identity)
-    case.__dict__.pop("_case_key")
+    case.vault_lock()
     return case
 
 

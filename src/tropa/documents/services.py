@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tropa.accounts.models import Staff
 from tropa.audit.models import Action
@@ -38,6 +39,25 @@ NUMBER_INDEX = {
 }
 
 __all__ = ["Refused"]
+
+
+# The sanitiser's refusals, as the person who sent the file reads them.
+REFUSALS = {
+    "too_large": gettext_lazy("The file is too large (at most 20 MB). Send a normal photo."),
+    "too_many_pixels": gettext_lazy("The image is far larger than a photo. Send a normal photo."),
+    "corrupt": gettext_lazy("The image is damaged or incomplete. Take the photo again."),
+    "polyglot": gettext_lazy("The file holds something besides the image. Send the photo only."),
+    "pdf_refused": gettext_lazy("PDFs are not accepted. Send a photo of the page instead."),
+    "unsupported_type": gettext_lazy(
+        "Only photos (JPEG, PNG or WebP) are accepted. On an iPhone, send the photo as JPEG."
+    ),
+    "empty": gettext_lazy("The file is empty."),
+}
+
+
+def refusal_text(error: Refused) -> str:
+    """What the sender of a refused file reads, in the active language."""
+    return str(REFUSALS.get(error.code, error.message))
 
 
 # ------------------------------------------------------------------- receive

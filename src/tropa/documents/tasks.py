@@ -35,7 +35,6 @@ def _fetch(channel: str, file_ref: str) -> bytes:
 @db_task(retries=3, retry_delay=60)
 def document_fetch(case_id: int, channel: str, file_ref: str) -> bool:
     """Fetch, clean, encrypt; on a refusal the applicant is told why, in his language."""
-    from tropa.documents.views import REFUSALS
     from tropa.intake.channels.telegram.files import FileTooLarge
 
     case = Case.objects.filter(pk=case_id).first()
@@ -48,7 +47,9 @@ def document_fetch(case_id: int, channel: str, file_ref: str) -> bool:
         code = error.code if isinstance(error, services.Refused) else "too_large"
         logger.info("document refused code=%s", code)
         with translation.override(case.language or "ru"):
-            applicant_notify(case, str(REFUSALS.get(code, REFUSALS["unsupported_type"])))
+            applicant_notify(
+                case, str(services.REFUSALS.get(code, services.REFUSALS["unsupported_type"]))
+            )
         return False
     return True
 

@@ -14,20 +14,10 @@ from tropa.cases.http import case_unlocked_or_404
 from tropa.documents import mrz, services
 from tropa.documents.forms import MrzForm, UploadForm
 from tropa.documents.models import Document, DocumentKind, Source
+from tropa.intake.channels.web import services as webchat
+from tropa.intake.services import conversation_find
 from tropa.vault.session import keychain_for
 
-# The sanitiser's refusals, as the person who sent the file reads them.
-REFUSALS = {
-    "too_large": gettext_lazy("The file is too large (at most 20 MB). Send a normal photo."),
-    "too_many_pixels": gettext_lazy("The image is far larger than a photo. Send a normal photo."),
-    "corrupt": gettext_lazy("The image is damaged or incomplete. Take the photo again."),
-    "polyglot": gettext_lazy("The file holds something besides the image. Send the photo only."),
-    "pdf_refused": gettext_lazy("PDFs are not accepted. Send a photo of the page instead."),
-    "unsupported_type": gettext_lazy(
-        "Only photos (JPEG, PNG or WebP) are accepted. On an iPhone, send the photo as JPEG."
-    ),
-    "empty": gettext_lazy("The file is empty."),
-}
 WARNINGS = {
     "no_foreign_passport": gettext_lazy(
         "No foreign passport in this case: only routes on the internal passport are possible."
@@ -35,10 +25,6 @@ WARNINGS = {
     "foreign_passport_expiring": gettext_lazy("The foreign passport expires on %(expiry)s."),
     "expired": gettext_lazy("A document expired on %(expiry)s."),
 }
-
-
-def refusal_text(error: services.Refused) -> str:
-    return str(REFUSALS.get(error.code, error.message))
 
 
 def _document(request: HttpRequest, document_id: int) -> Document:
@@ -75,7 +61,7 @@ def upload_view(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_unlocked_or_404(request, case_id)
     files = request.FILES  # parsing the body is what finds an upload too large
     if getattr(request, "upload_too_large", False):
-        messages.error(request, REFUSALS["too_large"])
+        messages.error(request, services.REFUSALS["too_large"])
         return redirect("documents:case", case_id=case.pk)
     form = UploadForm(request.POST, files)
     if not form.is_valid():
@@ -90,7 +76,7 @@ def upload_view(request: HttpRequest, case_id: int) -> HttpResponse:
             uploaded_by=request.user,
         )
     except services.Refused as error:
-        messages.error(request, refusal_text(error))
+        messages.error(request, services.refusal_text(error))
     else:
         messages.success(request, _("Stored encrypted, without its metadata."))
     return redirect("documents:case", case_id=case.pk)
@@ -157,25 +143,18 @@ def mrz_view(request: HttpRequest, document_id: int) -> HttpResponse:
 @require_POST
 def chat_upload_view(request: HttpRequest) -> HttpResponse:
     """An applicant sends a photo from the web chat, once his request has a case."""
-    import time
-
-    from tropa.intake.channels.web import services as webchat
-    from tropa.intake.channels.web.views import SESSION_NOTICE, SESSION_RATE
-    from tropa.intake.services import conversation_find
-
     chat_id = request.session.get(webchat.SESSION_CHAT)
     conversation = conversation_find(channel=webchat.CHANNEL, chat_id=chat_id) if chat_id else None
     if conversation is None or conversation.case is None:
         return redirect("webchat:chat")
-    allowed, history = webchat.rate_ok(request.session.get(SESSION_RATE, []), time.time())
-    request.session[SESSION_RATE] = history
+    allowed = webchat.session_rate_ok(request.session)
     upload = request.FILES.get("file")
     if not allowed:
-        request.session[SESSION_NOTICE] = _("Too many messages at once. Wait a minute.")
+        request.session[webchat.SESSION_NOTICE] = _("Too many messages at once. Wait a minute.")
     elif getattr(request, "upload_too_large", False):
-        request.session[SESSION_NOTICE] = str(REFUSALS["too_large"])
+        request.session[webchat.SESSION_NOTICE] = str(services.REFUSALS["too_large"])
     elif upload is None:
-        request.session[SESSION_NOTICE] = _("Choose a photo first.")
+        request.session[webchat.SESSION_NOTICE] = _("Choose a photo first.")
     else:
         kind = request.POST.get("kind", "other")
         try:
@@ -184,7 +163,7 @@ def chat_upload_view(request: HttpRequest) -> HttpResponse:
                     case=conversation.case, data=upload.read(), kind=kind, source=Source.WEB
                 )
         except services.Refused as error:
-            request.session[SESSION_NOTICE] = refusal_text(error)
+            request.session[webchat.SESSION_NOTICE] = services.refusal_text(error)
         else:
             label = DocumentKind(kind).label if kind in DocumentKind.values else kind
             webchat.transcript_add(conversation, "you", f"[{label}]")

@@ -20,15 +20,13 @@ from tropa.accounts.models import Staff, TeamKind
 from tropa.audit.models import Action
 from tropa.audit.services import audit_record
 from tropa.cases import workflow
-from tropa.cases.models import CaseService, ServiceStatus
+from tropa.cases.models import OPEN_SERVICE_STATUSES, CaseService, ServiceStatus
 from tropa.cases.services import service_update
 from tropa.matching import solver
 from tropa.matching.models import Proposal, ProposedAssignment, RowOutcome
 from tropa.vault import services as vault
 from tropa.vault.models import CaseKeyWrap
 from tropa.volunteers.models import AwayPeriod, VettingStatus, VolunteerProfile
-
-OPEN_SERVICE = (ServiceStatus.REQUESTED, ServiceStatus.IN_PROGRESS)
 
 
 def urgency_level(urgency: int) -> int:
@@ -54,7 +52,7 @@ def waiting_services(service_ids: list[int] | None = None) -> list[CaseService]:
 
 def open_loads() -> dict[int, int]:
     rows = (
-        CaseService.objects.filter(status__in=OPEN_SERVICE, assignee__isnull=False)
+        CaseService.objects.filter(status__in=OPEN_SERVICE_STATUSES, assignee__isnull=False)
         .values("assignee")
         .annotate(n=Count("*"))
     )
@@ -174,15 +172,17 @@ def proposal_create(*, by: Staff, service_ids: list[int] | None = None) -> Propo
 
 
 def eligible_volunteers(
-    service: CaseService, volunteers: list[solver.Volunteer], *, now: datetime
-) -> list[int]:
-    """Who could take this service now without breaking a hard constraint."""
-    (need,) = needs_for([service], now=now)
-    return [
-        volunteer.id
-        for volunteer in volunteers
-        if solver.pair_cost(need, volunteer, 0, solver.Weights()) is not None
-    ]
+    services: list[CaseService], volunteers: list[solver.Volunteer], *, now: datetime
+) -> dict[int, list[int]]:
+    """Per service: who could take it now without breaking a hard constraint."""
+    return {
+        need.id: [
+            volunteer.id
+            for volunteer in volunteers
+            if solver.pair_cost(need, volunteer, 0, solver.DEFAULT_WEIGHTS) is not None
+        ]
+        for need in needs_for(services, now=now)
+    }
 
 
 @transaction.atomic
@@ -202,10 +202,30 @@ def proposal_accept(
     volunteers = {volunteer.id: volunteer for volunteer in volunteers_for_matching(today=now)}
     taken: dict[int, int] = defaultdict(int)
     counts = {outcome: 0 for outcome in RowOutcome.values}
-    rows = proposal.rows.select_related("service__case").order_by("pk")
+    rows = list(proposal.rows.order_by("pk"))
+    chosen_by_row = {row.pk: choices.get(row.pk, row.volunteer_id) for row in rows}
+    services = (
+        CaseService.objects.select_for_update()
+        .select_related("case")
+        .in_bulk([row.service_id for row in rows])
+    )
+    # Hard constraints do not change as rows are applied; only the loads do (`taken`).
+    needs = {need.id: need for need in needs_for(list(services.values()), now=now)}
+    staff = Staff.objects.in_bulk({pk for pk in chosen_by_row.values() if pk is not None})
     for row in rows:
-        chosen = choices.get(row.pk, row.volunteer_id)
-        outcome = _apply_row(row, chosen, volunteers, taken, keychain, now)
+        chosen = chosen_by_row[row.pk]
+        outcome = (
+            RowOutcome.SKIPPED
+            if chosen is None
+            else _apply_row(
+                services[row.service_id],
+                needs[row.service_id],
+                staff.get(chosen),
+                volunteers.get(chosen),
+                taken,
+                keychain,
+            )
+        )
         ProposedAssignment.objects.filter(pk=row.pk).update(
             outcome=outcome, volunteer_id=chosen if chosen is not None else row.volunteer_id
         )
@@ -221,32 +241,23 @@ def proposal_accept(
 
 
 def _apply_row(
-    row: ProposedAssignment,
-    chosen: int | None,
-    volunteers: dict[int, solver.Volunteer],
+    service: CaseService,
+    need: solver.CaseNeed,
+    assignee: Staff | None,
+    volunteer: solver.Volunteer | None,
     taken: dict[int, int],
     keychain: vault.Keychain,
-    now: datetime,
 ) -> str:
-    if chosen is None:
-        return RowOutcome.SKIPPED
-    service = CaseService.objects.select_for_update().select_related("case").get(pk=row.service_id)
-    volunteer = volunteers.get(chosen)
+    """One chosen row: stale (no longer possible) or assigned."""
     still_waiting = (
         service.status == ServiceStatus.REQUESTED
         and service.assignee_id is None
         and service.case.compromised_at is None
     )
-    if volunteer is None or not still_waiting:
+    if assignee is None or volunteer is None or not still_waiting:
         return RowOutcome.STALE
-    (need,) = needs_for([service], now=now)
-    if solver.pair_cost(need, volunteer, taken[chosen], solver.Weights()) is None:
+    if solver.pair_cost(need, volunteer, taken[volunteer.id], solver.DEFAULT_WEIGHTS) is None:
         return RowOutcome.STALE
-    taken[chosen] += 1
-    service_update(
-        service=service,
-        keychain=keychain,
-        status=service.status,
-        assignee=Staff.objects.get(pk=chosen),
-    )
+    taken[volunteer.id] += 1
+    service_update(service=service, keychain=keychain, status=service.status, assignee=assignee)
     return RowOutcome.ASSIGNED

@@ -34,10 +34,7 @@ def proposal_view(request: HttpRequest, proposal_id: int) -> HttpResponse:
     now = timezone.now()
     volunteers = services.volunteers_for_matching(today=now)
     rows = list(proposal.rows.select_related("service__case"))
-    eligible = {
-        row.service_id: services.eligible_volunteers(row.service, volunteers, now=now)
-        for row in rows
-    }
+    eligible = services.eligible_volunteers([row.service for row in rows], volunteers, now=now)
     context = {
         "proposal": proposal,
         "rows": selectors.proposal_rows(proposal, eligible),

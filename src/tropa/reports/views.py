@@ -11,6 +11,7 @@ from tropa.accounts.decorators import coordinator_required
 from tropa.core.charts import bar_chart
 from tropa.reports import services
 from tropa.reports.suppression import SUPPRESSED, PublishedTable
+from tropa.volunteers.selectors import workload
 
 
 def _table(table: PublishedTable | None) -> list[list[str]] | None:
@@ -29,8 +30,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period", "month")
     period = period if period in ("week", "month") else "month"
     data = services.dashboard(services.case_facts(), today=timezone.localdate(), period=period)
-    from tropa.volunteers.selectors import workload
-
     context = {
         "data": data,
         "volumes": _table(data.volumes),

@@ -13,7 +13,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tropa.vault.fields import EncryptedJSONField, EncryptedTextField, Keyring, Locked
+from tropa.vault.fields import EncryptedJSONField, EncryptedTextField, Keyring, OwnKey
 
 
 class RouteBook(models.Model):
@@ -33,7 +33,7 @@ class RouteBook(models.Model):
         return f"tropa.route-book:{self.uid}".encode()
 
 
-class KnowledgeVersion(models.Model):
+class KnowledgeVersion(OwnKey, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -49,15 +49,6 @@ class KnowledgeVersion(models.Model):
 
     def __str__(self) -> str:
         return f"route knowledge {self.pk}"
-
-    def vault_keyring(self) -> Keyring:
-        key = self.__dict__.get("_book_key")
-        if key is None:
-            raise Locked("the route book is locked: no key was unwrapped for it")
-        return {1: key}
-
-    def vault_unlock(self, key: bytes) -> None:
-        self.__dict__["_book_key"] = key
 
 
 class PlanStatus(models.TextChoices):

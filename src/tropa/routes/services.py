@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import yaml
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,35 +56,28 @@ def book_ensure() -> RouteBook:
     book = RouteBook(pk=1)
     context = book.book_context()
     book.key_for_coordinators = crypto.wrap_key(
-        _team_public(TeamKind.COORDINATORS), key, context=context
+        vault.team_public_key(TeamKind.COORDINATORS), key, context=context
     )
     book.key_for_evacuation = crypto.wrap_key(
-        _team_public(TeamKind.EVACUATION), key, context=context
+        vault.team_public_key(TeamKind.EVACUATION), key, context=context
     )
-    try:
-        book.key_for_recovery = crypto.wrap_key(vault.recovery_public_key(), key, context=context)
-    except crypto.VaultError:
-        book.key_for_recovery = None
+    recovery = vault.recovery_public_key_or_none()
+    book.key_for_recovery = crypto.wrap_key(recovery, key, context=context) if recovery else None
     book.save()
     return book
-
-
-def _team_public(kind: str) -> bytes:
-    return bytes(vault.team_key(Team.objects.get(kind=kind)).public_key)
 
 
 def book_key(keychain: vault.Keychain) -> bytes:
     """The book key through a team key this person holds, MissingWrap otherwise."""
     book = book_ensure()
-    held = {key.team.kind: key for key in keychain.held_team_keys()}
-    for kind, wrapped in (
-        (TeamKind.EVACUATION, book.key_for_evacuation),
-        (TeamKind.COORDINATORS, book.key_for_coordinators),
-    ):
-        if kind in held:
-            private = keychain.team_private_key(held[kind])
-            return crypto.unwrap_key(private, bytes(wrapped), context=book.book_context())
-    raise crypto.MissingWrap("route knowledge is for coordinators and the evacuation team")
+    return vault.key_unwrap_through_teams(
+        keychain,
+        {
+            TeamKind.EVACUATION: book.key_for_evacuation,
+            TeamKind.COORDINATORS: book.key_for_coordinators,
+        },
+        context=book.book_context(),
+    )
 
 
 def book_keys_rewrap(team: Team, old_private: bytes, new_public: bytes) -> None:
@@ -95,11 +89,10 @@ def book_keys_rewrap(team: Team, old_private: bytes, new_public: bytes) -> None:
     book = RouteBook.objects.filter(pk=1).first()
     if field is None or book is None:
         return
-    context = book.book_context()
-    key = crypto.unwrap_key(old_private, bytes(getattr(book, field)), context=context)
-    RouteBook.objects.filter(pk=1).update(
-        **{field: crypto.wrap_key(new_public, key, context=context)}
+    rewrapped = vault.key_rewrap(
+        getattr(book, field), old_private, new_public, context=book.book_context()
     )
+    RouteBook.objects.filter(pk=1).update(**{field: rewrapped})
 
 
 # ------------------------------------------------------------------ knowledge
@@ -166,8 +159,6 @@ def leg_reassess(
     for leg in document["legs"]:
         if leg["id"] == leg_id:
             leg.update(risk=risk, note=note, assessed_on=timezone.localdate(), assessed_by=alias)
-    import yaml
-
     return knowledge_save(keychain=keychain, text=yaml.safe_dump(document, sort_keys=False))
 
 

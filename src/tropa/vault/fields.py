@@ -36,6 +36,30 @@ class SealedModel(Protocol):
     def vault_keyring(self) -> Keyring: ...
 
 
+class OwnKey:
+    """For a model whose encrypted fields use one key of its own (a case, a
+    volunteer profile, the route book), unwrapped per request by whoever may
+    read it and held only in the instance's memory."""
+
+    _KEY = "_vault_key"
+
+    def vault_keyring(self) -> Keyring:
+        key = self.__dict__.get(self._KEY)
+        if key is None:
+            raise Locked(f"{type(self).__name__} {getattr(self, 'pk', None)} is locked: no key")
+        return {1: key}
+
+    def vault_unlock(self, key: bytes) -> None:
+        self.__dict__[self._KEY] = key
+
+    def vault_lock(self) -> None:
+        self.__dict__.pop(self._KEY, None)
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self._KEY in self.__dict__
+
+
 class Ciphertext(bytes):
     """Bytes exactly as stored; never mistaken for plaintext."""
 

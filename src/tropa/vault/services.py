@@ -13,7 +13,7 @@ in memory only. Intake holds no keychain at all, only public keys
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -200,6 +200,40 @@ def team_holder_add(*, team: Team, staff: Staff, by: Keychain) -> None:
         staff=staff,
         wrapped=crypto.wrap_key(staff_public_key(staff), private, context=team_context(current)),
     )
+
+
+# ------------------------------------------------- keys of other apps' records
+# A record with a key of its own (a volunteer profile, the route book) keeps
+# that key wrapped for some teams' public keys and the recovery key.
+
+
+def team_public_key(kind: str) -> bytes:
+    return bytes(team_key(Team.objects.get(kind=kind)).public_key)
+
+
+def recovery_public_key_or_none() -> bytes | None:
+    """The recovery key, or None before `tropa keys init` (then no recovery wrap)."""
+    key = OrganisationKey.objects.filter(pk=1).first()
+    return bytes(key.recovery_public_key) if key is not None else None
+
+
+def key_unwrap_through_teams(
+    keychain: Keychain, wraps: Mapping[str, bytes], *, context: bytes
+) -> bytes:
+    """A key wrapped for several teams (kind → wrap), opened through the first
+    of them this person holds; MissingWrap if none."""
+    held = {key.team.kind: key for key in keychain.held_team_keys()}
+    for kind, wrapped in wraps.items():
+        if kind in held:
+            private = keychain.team_private_key(held[kind])
+            return crypto.unwrap_key(private, bytes(wrapped), context=context)
+    raise crypto.MissingWrap(f"needs the key of one of: {', '.join(wraps)}")
+
+
+def key_rewrap(wrapped: bytes, old_private: bytes, new_public: bytes, *, context: bytes) -> bytes:
+    """The same key, from a rotated team key's old private half to its new public half."""
+    key = crypto.unwrap_key(old_private, bytes(wrapped), context=context)
+    return crypto.wrap_key(new_public, key, context=context)
 
 
 # Other apps that wrap their own keys for a team's public key (volunteer

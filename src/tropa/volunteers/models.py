@@ -14,7 +14,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tropa.vault.fields import EncryptedJSONField, Keyring, Locked
+from tropa.vault.fields import EncryptedJSONField, OwnKey
 
 
 class VettingStatus(models.TextChoices):
@@ -25,7 +25,7 @@ class VettingStatus(models.TextChoices):
     REVOKED = "revoked", _("revoked")
 
 
-class VolunteerProfile(models.Model):
+class VolunteerProfile(OwnKey, models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     staff = models.OneToOneField("accounts.Staff", on_delete=models.CASCADE, related_name="profile")
     status = models.CharField(
@@ -55,15 +55,6 @@ class VolunteerProfile(models.Model):
 
     def profile_context(self) -> bytes:
         return f"tropa.volunteer-profile:{self.uid}".encode()
-
-    def vault_keyring(self) -> Keyring:
-        key = self.__dict__.get("_profile_key")
-        if key is None:
-            raise Locked(f"profile {self.pk} is locked: no key was unwrapped for it")
-        return {1: key}
-
-    def vault_unlock(self, key: bytes) -> None:
-        self.__dict__["_profile_key"] = key
 
     @property
     def takes_cases(self) -> bool:

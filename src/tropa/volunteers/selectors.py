@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -11,11 +12,9 @@ from django.utils import timezone
 
 from tropa.accounts.models import Staff, Team, TeamKind
 from tropa.cases import workflow
-from tropa.cases.models import Case, CaseService, ServiceStatus
+from tropa.cases.models import OPEN_SERVICE_STATUSES, Case, CaseService
 from tropa.journeys.selectors import overdue_check_ins_by_team
 from tropa.volunteers.models import Invite, VettingStatus, VolunteerProfile
-
-OPEN_SERVICE = (ServiceStatus.REQUESTED, ServiceStatus.IN_PROGRESS)
 
 
 def directory() -> QuerySet[Staff]:
@@ -75,7 +74,9 @@ def workload(*, now: datetime | None = None) -> list[TeamLoad]:
     }
     per_staff = {
         row["assignee"]: row
-        for row in CaseService.objects.filter(status__in=OPEN_SERVICE, assignee__isnull=False)
+        for row in CaseService.objects.filter(
+            status__in=OPEN_SERVICE_STATUSES, assignee__isnull=False
+        )
         .values("assignee")
         .annotate(n=Count("*"), oldest=Min("created_at"))
     }
@@ -105,7 +106,7 @@ def workload(*, now: datetime | None = None) -> list[TeamLoad]:
                 team.capacity += profile.capacity
     for row in (
         CaseService.objects.filter(
-            status__in=OPEN_SERVICE, case__status__in=[s.value for s in workflow.OPEN]
+            status__in=OPEN_SERVICE_STATUSES, case__status__in=[s.value for s in workflow.OPEN]
         )
         .values("kind")
         .annotate(
@@ -145,19 +146,19 @@ def backlog_series(*, days: int = 30, now: datetime | None = None) -> list[tuple
     of the last `days` days: created by then and not finished by then."""
     now = now or timezone.now()
     start = (now - timedelta(days=days - 1)).date()
-    rows = list(
-        CaseService.objects.filter(
-            Q(finished_at=None) | Q(finished_at__date__gte=start)
-        ).values_list("created_at", "finished_at")
-    )
-    series = []
+    rows = CaseService.objects.filter(
+        Q(finished_at=None) | Q(finished_at__date__gte=start)
+    ).values_list("created_at", "finished_at")
+    # One pass: a service counts from the day it was created (or `start`) up to
+    # the day before it was finished.
+    change: Counter[date] = Counter()
+    for created, finished in rows.iterator(chunk_size=5000):
+        change[max(created.astimezone(now.tzinfo).date(), start)] += 1
+        if finished is not None:
+            change[finished.astimezone(now.tzinfo).date()] -= 1
+    series, open_now = [], 0
     for offset in range(days):
         day = start + timedelta(days=offset)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
-        count = sum(
-            1
-            for created, finished in rows
-            if created < end and (finished is None or finished >= end)
-        )
-        series.append((day, count))
+        open_now += change[day]
+        series.append((day, open_now))
     return series

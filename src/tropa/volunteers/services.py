@@ -21,7 +21,7 @@ from tropa.accounts.models import Role, Staff, Team, TeamKind
 from tropa.accounts.services import staff_create, staff_revoke, staff_team_add
 from tropa.audit.models import Action
 from tropa.audit.services import audit_record
-from tropa.cases.models import CaseService, ServiceStatus
+from tropa.cases.models import OPEN_SERVICE_STATUSES, CaseService, ServiceStatus
 from tropa.vault import crypto
 from tropa.vault import services as vault
 from tropa.volunteers.models import AwayPeriod, Invite, VettingStatus, VolunteerProfile
@@ -121,15 +121,11 @@ def profile_create(*, staff: Staff) -> VolunteerProfile:
     key = crypto.random_key()
     profile = VolunteerProfile(staff=staff)
     context = profile.profile_context()
-    coordinators = vault.team_key(vault.coordinators_team())
     profile.key_for_self = crypto.wrap_key(vault.staff_public_key(staff), key, context=context)
     profile.key_for_coordinators = crypto.wrap_key(
-        bytes(coordinators.public_key), key, context=context
+        vault.team_public_key(TeamKind.COORDINATORS), key, context=context
     )
-    try:
-        recovery = vault.recovery_public_key()
-    except crypto.VaultError:
-        recovery = None
+    recovery = vault.recovery_public_key_or_none()
     if recovery is not None:
         profile.key_for_recovery = crypto.wrap_key(recovery, key, context=context)
     profile.vault_unlock(key)
@@ -144,8 +140,9 @@ def profile_unlock(*, profile: VolunteerProfile, keychain: vault.Keychain) -> Vo
     if keychain.staff_id == profile.staff_id:
         key = crypto.unwrap_key(keychain.private_key, bytes(profile.key_for_self), context=context)
     else:
-        team_private = keychain.team_private_key(vault.team_key(vault.coordinators_team()))
-        key = crypto.unwrap_key(team_private, bytes(profile.key_for_coordinators), context=context)
+        key = vault.key_unwrap_through_teams(
+            keychain, {TeamKind.COORDINATORS: profile.key_for_coordinators}, context=context
+        )
     profile.vault_unlock(key)
     return profile
 
@@ -167,11 +164,13 @@ def profile_keys_rewrap(team: Team, old_private: bytes, new_public: bytes) -> No
     if team.kind != TeamKind.COORDINATORS:
         return
     for profile in VolunteerProfile.objects.all():
-        context = profile.profile_context()
-        key = crypto.unwrap_key(old_private, bytes(profile.key_for_coordinators), context=context)
-        VolunteerProfile.objects.filter(pk=profile.pk).update(
-            key_for_coordinators=crypto.wrap_key(new_public, key, context=context)
+        rewrapped = vault.key_rewrap(
+            profile.key_for_coordinators,
+            old_private,
+            new_public,
+            context=profile.profile_context(),
         )
+        VolunteerProfile.objects.filter(pk=profile.pk).update(key_for_coordinators=rewrapped)
 
 
 @dataclass(frozen=True)
@@ -257,9 +256,7 @@ def volunteer_revoke(*, staff: Staff, by: Staff, keychain: vault.Keychain) -> li
     staff_revoke(staff=staff, by=by, keychain=keychain)
     staff.teams.clear()
     VolunteerProfile.objects.filter(staff=staff).update(status=VettingStatus.REVOKED)
-    open_services = CaseService.objects.filter(
-        assignee=staff, status__in=[ServiceStatus.REQUESTED, ServiceStatus.IN_PROGRESS]
-    )
+    open_services = CaseService.objects.filter(assignee=staff, status__in=OPEN_SERVICE_STATUSES)
     freed = list(open_services.values_list("pk", flat=True))
     open_services.update(assignee=None, status=ServiceStatus.REQUESTED)
     return freed

@@ -4,7 +4,9 @@ what it may see, and how a person comes back with codename and passphrase."""
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -22,6 +24,9 @@ from tropa.intake.services import (
 
 CHANNEL = "web"
 SESSION_CHAT = "tropa.webchat.id"
+SESSION_RATE = "tropa.webchat.rate"
+# A message for the next page view (e.g. why an upload was refused).
+SESSION_NOTICE = "tropa.webchat.notice"
 # Short everyday words: easy to remember, nothing that hints at the topic.
 WORDS = (
     "apple river stone cloud maple window garden silver candle forest summer orange "
@@ -120,6 +125,13 @@ def conversation_return(*, codename: str, passphrase: str) -> Conversation | Non
     if not check_password(" ".join(passphrase.lower().split()), conversation.passphrase_hash):
         return None
     return conversation
+
+
+def session_rate_ok(session: Any) -> bool:
+    """Counts this post against the session's per-minute allowance (messages and uploads)."""
+    allowed, history = rate_ok(session.get(SESSION_RATE, []), time.time())
+    session[SESSION_RATE] = history
+    return allowed
 
 
 def rate_ok(history: list[float], now: float) -> tuple[bool, list[float]]:

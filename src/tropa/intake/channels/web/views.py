@@ -4,8 +4,6 @@ session cookie (and the CSRF cookie its forms need)."""
 
 from __future__ import annotations
 
-import time
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,10 +15,7 @@ from tropa.intake.channels.web import services
 # A hard cap on what is accepted at all; the flow itself answers anything over
 # its own limit (4,000 characters) with a translated explanation.
 MAX_TEXT = 10_000
-SESSION_RATE = "tropa.webchat.rate"
 SESSION_ISSUED = "tropa.webchat.issued"
-# A message for the next page view (e.g. why an upload was refused).
-SESSION_NOTICE = "tropa.webchat.notice"
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,7 +31,7 @@ def chat_view(request: HttpRequest) -> HttpResponse:
         services.page_state(chat_id=chat_id) if chat_id else ([], [], None)
     )
     issued = request.session.pop(SESSION_ISSUED, None)
-    error = error or request.session.pop(SESSION_NOTICE, "")
+    error = error or request.session.pop(services.SESSION_NOTICE, "")
     context = {
         "transcript": transcript,
         "buttons": buttons,
@@ -51,9 +46,7 @@ def chat_view(request: HttpRequest) -> HttpResponse:
 
 
 def _post(request: HttpRequest, chat_id: str | None) -> str:
-    allowed, history = services.rate_ok(request.session.get(SESSION_RATE, []), time.time())
-    request.session[SESSION_RATE] = history
-    if not allowed:
+    if not services.session_rate_ok(request.session):
         return _("Too many messages at once. Wait a minute, then write again.")
     text = request.POST.get("text", "")
     choice = request.POST.get("choice") or None
