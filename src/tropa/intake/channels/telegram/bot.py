@@ -15,6 +15,7 @@ from django.conf import settings
 from tropa.intake.channels.telegram.polling import poll
 from tropa.intake.channels.telegram.ratelimit import OutboxScheduler
 from tropa.intake.channels.telegram.sender import TelegramSender
+from tropa.intake.channels.telegram.sharedlimit import SharedLimit
 
 
 def bot_create(*, token: str | None = None, api_base: str | None = None) -> Bot:
@@ -42,6 +43,23 @@ def scheduler_create(
     )
 
 
+def shared_limit_create(
+    *, redis_url: str | None = None, global_per_second: float | None = None
+) -> SharedLimit | None:
+    """The ceiling shared by every bot worker through Redis, or None on one machine."""
+    url = settings.REDIS_URL if redis_url is None else redis_url
+    if not url:
+        return None
+    from redis.asyncio import Redis
+
+    overall = global_per_second or settings.TELEGRAM_GLOBAL_PER_SECOND
+    return SharedLimit(
+        Redis.from_url(url),
+        global_per_second=overall * SAFETY,
+        per_chat_per_second=settings.TELEGRAM_PER_CHAT_PER_SECOND * SAFETY,
+    )
+
+
 async def run(bot: Bot, *, polling: bool, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -50,7 +68,12 @@ async def run(bot: Bot, *, polling: bool, stop: asyncio.Event | None = None) -> 
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass  # not the main thread (tests)
-    sender = TelegramSender(bot, scheduler_create(), worker=f"{os.uname().nodename}:{os.getpid()}")
+    sender = TelegramSender(
+        bot,
+        scheduler_create(),
+        worker=f"{os.uname().nodename}:{os.getpid()}",
+        shared=shared_limit_create(),
+    )
     tasks = [asyncio.create_task(sender.run(stop))]
     if polling:
         tasks.append(asyncio.create_task(poll(bot, stop)))

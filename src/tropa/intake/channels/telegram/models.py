@@ -38,3 +38,21 @@ class PollOffset(models.Model):
 
     def __str__(self) -> str:
         return f"offset {self.offset}"
+
+
+class HandledUpdate(models.Model):
+    """A Telegram update id already handled, written in the same transaction as its effects.
+
+    Telegram sends an update again when it got no 200 for it (a web worker killed after
+    the commit, a proxy timeout), and a polling worker killed between handling an update
+    and saving the offset fetches it again. The primary key makes the second delivery a
+    no-op: the applicant's message is in the case once and a check-in button counts once.
+    Update ids are the bot's own counter and say nothing about the person; rows older
+    than Telegram's redelivery horizon are deleted (`handled_updates_forget`).
+    """
+
+    update_id = models.BigIntegerField(primary_key=True)
+    handled_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"update {self.update_id}"
