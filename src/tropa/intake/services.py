@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from tropa.cases.notify import applicant_action, applicant_file
 from tropa.cases.services import IntakeKeys, case_append_inbound, case_flag_compromised, case_seal
 from tropa.intake import flows
 from tropa.intake.models import Conversation, Delivery, OutboundMessage, Priority
+from tropa.intake.rows import rows_insert, rows_update
 from tropa.intake.runtime import engine
 from tropa.vault import services as vault
 
@@ -60,32 +61,48 @@ def conversation_for_chat(*, channel: str, chat_id: str) -> Conversation:
     return _conversation_for_update(channel, chat_id)
 
 
+def conversations_for_chats(*, channel: str, chat_ids: Sequence[str]) -> dict[str, Conversation]:
+    """Several chats' conversations by chat id (created if new), locked until the
+    transaction ends."""
+    return _conversations_for_update(channel, chat_ids)
+
+
 def _conversation_for_update(channel: str, chat_id: str) -> Conversation:
     """The chat's conversation, locked: one message per chat at a time, in order."""
-    index = _chat_index(channel, chat_id)
-    try:
-        conversation = Conversation.objects.select_for_update().get(
-            channel=channel, chat_index=index
-        )
-    except Conversation.DoesNotExist:
-        conversation = None
+    return _conversations_for_update(channel, [chat_id])[chat_id]
+
+
+def _conversations_for_update(channel: str, chat_ids: Sequence[str]) -> dict[str, Conversation]:
+    """The conversations of these chats (created if new), locked in id order so
+    that two workers locking overlapping sets cannot deadlock; one query for
+    the lot."""
+    indexes = {chat_id: _chat_index(channel, chat_id) for chat_id in dict.fromkeys(chat_ids)}
+    found = {
+        conversation.chat_index: conversation
+        for conversation in Conversation.objects.select_for_update()
+        .filter(channel=channel, chat_index__in=list(indexes.values()))
+        .order_by("pk")
+    }
     # An expired row is still used: the engine tells the person it started over.
     # Rows nobody comes back to are deleted by the hourly job.
-    if conversation is None:
-        try:
-            with transaction.atomic():
-                conversation = Conversation.objects.create(
-                    channel=channel,
-                    chat_index=index,
-                    address=chat_id,
-                    transcript=[],
-                    expires_at=timezone.now() + STATE_LIFETIME,
-                )
-        except IntegrityError:  # the same chat's first two messages raced; take the winner's row
-            conversation = Conversation.objects.select_for_update().get(
-                channel=channel, chat_index=index
+    return {
+        chat_id: found.get(index) or _conversation_create(channel, chat_id, index)
+        for chat_id, index in indexes.items()
+    }
+
+
+def _conversation_create(channel: str, chat_id: str, index: str) -> Conversation:
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                channel=channel,
+                chat_index=index,
+                address=chat_id,
+                transcript=[],
+                expires_at=timezone.now() + STATE_LIFETIME,
             )
-    return conversation
+    except IntegrityError:  # the same chat's first two messages raced; take the winner's row
+        return Conversation.objects.select_for_update().get(channel=channel, chat_index=index)
 
 
 @transaction.atomic
@@ -156,41 +173,122 @@ def _duress_index(conversation: Conversation, pin: str) -> str:
     return vault.blind_index(pin, kind=f"duress:{conversation.uid}")
 
 
+class _Writes:
+    """What handling messages changes in conversations and the outbox, written
+    together just before the commit: one INSERT for every reply and one
+    prepared UPDATE for every conversation, instead of an ORM save per row.
+    Anything other than a plain flow step (a case sealed or appended to, a
+    wipe, an app's answer) writes at once, so `flush` runs before it and rows
+    keep the order in which they were made."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[int, Conversation] = {}
+        self.outbound: list[OutboundMessage] = []
+
+    def flush(self) -> None:
+        rows_insert(OutboundMessage, self.outbound)
+        rows_update(Conversation, list(self.conversations.values()))
+        self.outbound, self.conversations = [], {}
+
+
 @transaction.atomic
 def intake_receive(
     *, channel: str, address: str, inbound: flows.Inbound, language: str | None = None
 ) -> Received:
     """One inbound message from an applicant, end to end: flow step, sealing or
     relaying, the replies queued. Never raises on what the applicant sent."""
-    conversation = _conversation_for_update(channel, address)
+    writes = _Writes()
+    received = _receive(_conversation_for_update(channel, address), inbound, language, writes)
+    writes.flush()
+    return received
+
+
+def intake_receive_batch(
+    *,
+    channel: str,
+    messages: Sequence[tuple[str, flows.Inbound]],
+    conversations: Mapping[str, Conversation] | None = None,
+) -> list[Received]:
+    """Several chats' messages (e.g. one getUpdates answer) in one transaction:
+    one lookup, one INSERT of the replies, one UPDATE statement and one commit
+    for the lot (group commit), each message handled as `intake_receive` would,
+    in order. If anything fails the whole batch rolls back; the caller handles
+    the messages again one at a time, so one bad message costs only itself.
+    `conversations` are those the caller already locked in this transaction
+    (`conversations_for_chats`), by chat id; the others are looked up here."""
+    with transaction.atomic():
+        writes = _Writes()
+        missing = [address for address, _ in messages if address not in (conversations or {})]
+        conversations = {**(conversations or {}), **_conversations_for_update(channel, missing)}
+        received = [
+            _receive(conversations[address], inbound, None, writes) for address, inbound in messages
+        ]
+        writes.flush()
+    return received
+
+
+def _receive(
+    conversation: Conversation, inbound: flows.Inbound, language: str | None, writes: _Writes
+) -> Received:
     if _is_panic(inbound.text):
+        writes.flush()
         return _wipe(conversation)
+    echo = _echo(conversation, inbound)
     state = _state_of(conversation)
     if state is None:
         # A new chat: the flow starts, and the first message is its first answer
         # (a "/start" or the web chat's Start button simply shows the first question).
         started = engine().start(language=language)
         if inbound.kind == "start":
-            return _finish(conversation, started, relay=True)
+            return _finish(conversation, started, relay=True, writes=writes)
         state = started.state
     if conversation.case_id and _is_duress_pin(conversation, inbound.text):
         # Answer as after any message, but nothing reaches the case, the case
         # is flagged for the coordinators, and nothing more is sent to this chat.
+        writes.flush()
         conversation.duress_at = conversation.duress_at or timezone.now()
         case_flag_compromised(case_id=conversation.case_id, reason="duress_pin")
-        return _finish(conversation, engine().step(state, inbound), relay=False)
+        step = engine().step(state, inbound)
+        return _finish(conversation, step, relay=False, writes=writes, echo=echo)
     if conversation.case_id and inbound.kind == "choice" and inbound.choice:
+        writes.flush()
         answer = applicant_action(conversation.case_id, inbound.choice)
         if answer is not None:
             # A button of an app (a journey check-in): answered by that app, not the flow.
-            return _answered(conversation, answer)
+            return _answered(conversation, answer, echo=echo)
     step = engine().step(state, inbound)
     if any(event.kind == "panic" for event in step.events):
+        writes.flush()
         return _wipe(conversation)
-    return _finish(conversation, step, relay=True)
+    return _finish(conversation, step, relay=True, writes=writes, echo=echo)
 
 
-def _answered(conversation: Conversation, text: str) -> Received:
+def _echo(conversation: Conversation, inbound: flows.Inbound) -> str | None:
+    """The applicant's own line for a channel that shows a transcript: what he
+    typed, or the label of the button he pressed."""
+    if conversation.channel not in TRANSCRIPT_CHANNELS or inbound.kind == "start":
+        return None
+    if inbound.choice:
+        return _pressed_label(conversation, inbound.choice) or inbound.choice
+    return inbound.text or None
+
+
+def _pressed_label(conversation: Conversation, value: str) -> str | None:
+    """What the pressed button said (its value is for machines)."""
+    if conversation.pk is None:
+        return None
+    for message in conversation.outbox.order_by("-created_at", "-id")[:5]:
+        for button_value, label in message.buttons or []:
+            if button_value == value:
+                return str(label)
+    return None
+
+
+def _answered(conversation: Conversation, text: str, *, echo: str | None) -> Received:
+    if echo:
+        transcript = [*(conversation.transcript or []), {"from": "you", "text": echo}]
+        conversation.transcript = transcript[-TRANSCRIPT_LENGTH:]
+        conversation.save(update_fields=["transcript", "updated_at"])
     received = Received(conversation)
     if not conversation.duress_at:
         outbound = OutboundMessage(
@@ -207,7 +305,9 @@ def _answered(conversation: Conversation, text: str) -> Received:
 
 
 def _is_duress_pin(conversation: Conversation, text: str) -> bool:
-    candidate = text.strip()
+    # Cleaned as the PIN was when it was saved; raw text may hold lone surrogates
+    # (a Telegram update can escape them in JSON), which cannot be hashed.
+    candidate = flows.sanitise_text(text)
     return bool(conversation.duress_index and candidate) and (
         _duress_index(conversation, candidate) == conversation.duress_index
     )
@@ -234,11 +334,22 @@ def _completed_state(conversation: Conversation) -> flows.State:
 # Channels that show the conversation themselves (a web page) keep a short
 # transcript; a Telegram chat is the transcript.
 TRANSCRIPT_CHANNELS = {"web", "console"}
+# Events whose handling writes to other tables at once (a case sealed or appended to).
+WRITING_EVENTS = {"completed", "relay"}
 
 
-def _finish(conversation: Conversation, step: flows.Step, *, relay: bool) -> Received:
+def _finish(
+    conversation: Conversation,
+    step: flows.Step,
+    *,
+    relay: bool,
+    writes: _Writes,
+    echo: str | None = None,
+) -> Received:
     received = Received(conversation)
     had_case = conversation.case_id is not None
+    if any(event.kind in WRITING_EVENTS for event in step.events):
+        writes.flush()
     for event in step.events:
         _handle_event(conversation, event, relay=relay)
     # The engine drops the answers from its state on completion, so the state
@@ -254,11 +365,14 @@ def _finish(conversation: Conversation, step: flows.Step, *, relay: bool) -> Rec
         _outbound(conversation, message, key=f"{step.state.message_count}.{number}")
         for number, message in enumerate(step.outbound)
     ]
-    received.outbound = OutboundMessage.objects.bulk_create(queued)
+    writes.outbound.extend(queued)
+    received.outbound = queued
+    if echo:
+        transcript.append({"from": "you", "text": echo})
     transcript.extend({"from": "tropa", "text": message.text} for message in step.outbound)
     if conversation.channel in TRANSCRIPT_CHANNELS:
         conversation.transcript = transcript[-TRANSCRIPT_LENGTH:]
-    conversation.save()
+    writes.conversations[conversation.pk] = conversation
     received.completed = conversation.case_id is not None and not had_case
     return received
 
@@ -304,11 +418,15 @@ def _seal(conversation: Conversation, data: dict[str, Any]) -> None:
 def _outbound(
     conversation: Conversation, message: flows.Outbound, *, key: str, priority: int = Priority.LIVE
 ) -> OutboundMessage:
+    # A channel that shows a transcript has it there already, in this transaction:
+    # only what comes later (a caseworker's reply, a notice) waits to be shown.
+    shown = conversation.channel in TRANSCRIPT_CHANNELS
     outbound = OutboundMessage(
         conversation=conversation,
         priority=priority,
         idempotency_key=f"{conversation.uid}:{key}:{timezone.now().timestamp():.6f}",
-        status=Delivery.QUEUED,
+        status=Delivery.SENT if shown else Delivery.QUEUED,
+        sent_at=timezone.now() if shown else None,
     )
     outbound.text = message.text
     outbound.buttons = [[button.value, button.label] for button in message.buttons]

@@ -26,7 +26,7 @@ def _deliver(received_outbound: list[OutboundMessage], out: TextIO) -> list[list
         buttons = message.buttons or []
         for number, (_value, label) in enumerate(buttons, start=1):
             out.write(f"  [{number}] {label}\n")
-        OutboundMessage.objects.filter(pk=message.pk).update(
+        OutboundMessage.objects.filter(idempotency_key=message.idempotency_key).update(
             status=Delivery.SENT, sent_at=timezone.now()
         )
     out.flush()
