@@ -224,3 +224,74 @@ def test_notices_about_the_case_appear_in_the_web_chat(org: Organisation) -> Non
     case_transition(case=case, target="triage", keychain=keychain)
     case_transition(case=case, target="verification", keychain=keychain)
     assert "confirm who you are" in _transcript(client)
+
+
+def test_guessing_a_passphrase_is_cut_off_after_five_wrong_tries(org: Organisation) -> None:
+    issued = complete_intake(Client()).context["issued"]
+    guesser = Client()
+    for guess in range(5):
+        wrong = {"codename": issued["codename"], "passphrase": f"apple river stone {guess}"}
+        assert guesser.post("/chat/return/", wrong).status_code == 400
+    # Now even the right passphrase is refused, with the same answer, for ten minutes.
+    right = {"codename": issued["codename"], "passphrase": issued["passphrase"]}
+    refused = guesser.post("/chat/return/", right)
+    assert refused.status_code == 400 and "не совпадают" in refused.content.decode()
+    # Another codename is not slowed down by these guesses.
+    other = complete_intake(Client()).context["issued"]
+    back = Client().post("/chat/return/", other)
+    assert back.status_code == 302
+
+
+def test_a_seized_database_cannot_test_a_passphrase_guess(org: Organisation, settings: Any) -> None:
+    """The stored form is keyed with a key outside the database: with the
+    database alone, not even the right passphrase can be confirmed."""
+    import hashlib
+    import hmac as hmac_module
+
+    from django.contrib.auth.hashers import check_password, identify_hasher
+
+    issued = complete_intake(Client()).context["issued"]
+    stored = Conversation.objects.get(case__codename=issued["codename"]).passphrase_hash
+    with pytest.raises(ValueError):
+        identify_hasher(stored)  # no password hash a cracker could run offline
+    assert not check_password(issued["passphrase"], stored)
+    digest = stored.removeprefix("hmac$")
+    for key in (b"", b"tropa", settings.SECRET_KEY.encode()):
+        guess = hmac_module.new(key, issued["passphrase"].encode(), hashlib.sha256).hexdigest()
+        assert guess != digest
+    # With another blind-index key (a copy of the database on another server) it fails.
+    settings.BLIND_INDEX_KEY = "another-blind-index-key-" + "q" * 40
+    assert Client().post("/chat/return/", issued).status_code == 400
+
+
+def test_a_passphrase_issued_before_the_keyed_form_still_works(org: Organisation) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    issued = complete_intake(Client()).context["issued"]
+    conversation = Conversation.objects.get(case__codename=issued["codename"])
+    Conversation.objects.filter(pk=conversation.pk).update(
+        passphrase_hash=make_password(issued["passphrase"])
+    )
+    assert Client().post("/chat/return/", issued)["Location"] == "/chat/"
+
+
+def test_showing_the_chat_writes_nothing_but_a_message_does(org: Organisation) -> None:
+    """A page view only reads (no write lock, no commit on the applicant's behalf);
+    the flow's answers are in the transcript at once, and a caseworker's reply is
+    shown once, on the next page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.post("/chat/", {"start": "1"})
+    _press(client, "English")
+    with CaptureQueriesContext(connection) as page:
+        assert "Who are you writing for?" in _transcript(client)
+    writes = [q["sql"] for q in page if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
+    with CaptureQueriesContext(connection) as message:
+        _press(client, "myself")
+    assert any(q["sql"].startswith("UPDATE") for q in message)
+    transcript = _page(client).context["transcript"]
+    assert [line["from"] for line in transcript[-2:]] == ["you", "tropa"]
+    assert "myself" in transcript[-2]["text"].casefold()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 # Features a caseworker's page never needs; denying them limits what a
 # compromised page could reach on a volunteer's phone.
@@ -29,3 +32,36 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+SAVED_WHEN_CHANGED = "_tropa_session_saved_when_changed"
+
+
+def session_saved_when_changed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view whose session is written only when it changed.
+
+    Staff sessions slide with every request (SESSION_SAVE_EVERY_REQUEST), which
+    costs a write and a commit per page. An applicant's web chat session changes
+    with every message he sends (its rate-limit history), so there a page that
+    only shows the conversation needs no write at all.
+    """
+
+    @wraps(view)
+    def marked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        setattr(request, SAVED_WHEN_CHANGED, True)
+        return view(request, *args, **kwargs)
+
+    return marked
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except for views marked with `session_saved_when_changed`."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        unchanged = session is not None and not session.modified and not session.is_empty()
+        if getattr(request, SAVED_WHEN_CHANGED, False) and unchanged:
+            if session is not None and session.accessed:
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tropa.core.middleware import session_saved_when_changed
 from tropa.intake import flows
 from tropa.intake.channels.web import services
 
@@ -18,6 +19,7 @@ MAX_TEXT = 10_000
 SESSION_ISSUED = "tropa.webchat.issued"
 
 
+@session_saved_when_changed
 @require_http_methods(["GET", "POST"])
 def chat_view(request: HttpRequest) -> HttpResponse:
     chat_id = request.session.get(services.SESSION_CHAT)
