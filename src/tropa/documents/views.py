@@ -165,7 +165,8 @@ def chat_upload_view(request: HttpRequest) -> HttpResponse:
         except services.Refused as error:
             request.session[webchat.SESSION_NOTICE] = services.refusal_text(error)
         else:
-            label = DocumentKind(kind).label if kind in DocumentKind.values else kind
+            # Stored as "other" when the form's kind is unknown; never echo the field back.
+            label = DocumentKind(kind if kind in DocumentKind.values else DocumentKind.OTHER).label
             webchat.transcript_add(conversation, "you", f"[{label}]")
             webchat.transcript_add(
                 conversation, "tropa", _("Photo received and stored safely. Thank you.")

@@ -42,6 +42,10 @@ from tropa.intake.flows.model import (
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 DEFAULT_FLOW_PATH = Path(__file__).with_name("default.yaml")
 MAX_SCHEMA_ERRORS = 20
+# Values in a document, counted with every repetition: the default flow has 450.
+# YAML aliases can make a 1 KB file expand to billions (validation then never
+# ends) or refer to themselves; either is refused before validation.
+MAX_DOCUMENT_VALUES = 20_000
 
 FlowDoc = dict[str, Any]
 Migration = Callable[[FlowDoc], FlowDoc]
@@ -213,10 +217,30 @@ def _build(doc: Mapping[str, Any]) -> Flow:
     )
 
 
+def _refuse_expansion(doc: Mapping[str, Any]) -> None:
+    """Walk the document as validation would, but stop after MAX_DOCUMENT_VALUES."""
+    pending: list[Any] = [doc]
+    for _ in range(MAX_DOCUMENT_VALUES):
+        if not pending:
+            return
+        value = pending.pop()
+        if isinstance(value, Mapping):
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+    if not pending:
+        return
+    raise FlowError(
+        f"the document holds more than {MAX_DOCUMENT_VALUES:,} values "
+        "(YAML aliases that repeat or contain themselves?)"
+    )
+
+
 def parse_flow(doc: Mapping[str, Any]) -> Flow:
     """Migrate, schema-validate and build, without the inspector's checks."""
     if not isinstance(doc, Mapping):
         raise FlowError("a flow document must be a mapping at the top level")
+    _refuse_expansion(doc)
     current = migrate(doc)
     validate(current)
     return _build(current)
@@ -225,10 +249,14 @@ def parse_flow(doc: Mapping[str, Any]) -> Flow:
 def read_flow_document(path: str | os.PathLike[str]) -> FlowDoc:
     """The raw document from a .yaml/.yml or .json file."""
     source = Path(path)
-    text = source.read_text(encoding="utf-8")
+    try:
+        text = source.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FlowError(f"{source.name}: not UTF-8 text", [str(exc)]) from exc
     try:
         doc = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+    except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as exc:
+        # RecursionError: nesting deeper than either parser can follow.
         raise FlowError(
             f"{source.name}: not valid {source.suffix[1:].upper()}", [str(exc)]
         ) from exc

@@ -28,7 +28,7 @@ def webhook_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=200)  # acknowledged, not processed
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's stack (S10)
         return HttpResponse(status=200)
     parsed = services.parse_update(data)
     if parsed is None:
