@@ -1,11 +1,34 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def gunicorn_command(*, bind: str, workers: int, app: str = "tropa.wsgi:application") -> list[str]:
+    """How the web app is served; the P2 benchmark runs exactly this (and its reference
+    app under the same flags)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--error-logfile",
+        "-",
+        # No client address, request line or path in gunicorn's own log (S8).
+        "--logger-class",
+        "tropa.core.quietlog.GunicornLogger",
+        "--log-level",
+        os.environ.get("TROPA_LOG_LEVEL", "warning").lower(),
+    ]
 
 
 class Command(BaseCommand):
@@ -20,20 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--with-jobs", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        web = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tropa.wsgi:application",
-            "--bind",
-            options["bind"],
-            "--workers",
-            str(options["workers"]),
-            "--error-logfile",
-            "-",
-            "--log-level",
-            "warning",
-        ]
+        web = gunicorn_command(bind=options["bind"], workers=options["workers"])
         children = [subprocess.Popen(web)]  # noqa: S603  (our own interpreter and module)
         if options["with_jobs"]:
             jobs = [sys.executable, "-m", "tropa.cli", "worker", "--workers", "1"]
