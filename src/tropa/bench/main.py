@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tropa.secrets import secrets_init
 
-ALL = ("V1", "V2", "V3", "P1", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P-REPORT")
+ALL = ("V1", "V2", "V3", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P-REPORT")
 
 
 def _prepare(data_dir: Path, database_url: str | None) -> None:
@@ -46,6 +46,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--database-url", help="benchmark an empty database there instead of SQLite"
     )
+    parser.add_argument(
+        "--surge-applicants", type=int, help="P10 applicants (default 10,000; --quick 200)"
+    )
+    parser.add_argument(
+        "--surge-minutes", type=float, help="P10 arrival window (default 10; --quick 0.5)"
+    )
+    parser.add_argument("--surge-caseworkers", type=int, default=40, help="P10 caseworkers")
+    parser.add_argument("--surge-report", type=Path, help="write P10's full report (JSON) here")
+    parser.add_argument(
+        "--surge-telegram",
+        choices=("polling", "webhook"),
+        default="polling",
+        help="P10: how updates reach Tropa (webhook: posted to the web app)",
+    )
     args = parser.parse_args(argv)
     wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
     unknown = wanted - set(ALL)
@@ -74,6 +88,10 @@ def main(argv: list[str]) -> int:
                 )
             if "P3" in wanted:
                 results += intake_bench.bench_p3(chats=outbox_chats, per_chat=outbox_per_chat)
+        if "P2" in wanted:
+            from tropa.bench.http_bench import bench_p2
+
+            results += bench_p2(applicants=2, seconds=2.0, repeats=1) if args.quick else bench_p2()
         if wanted & {"P4", "P5"}:
             from tropa.bench.caseworker_bench import bench_p4_p5
 
@@ -102,5 +120,19 @@ def main(argv: list[str]) -> int:
             from tropa.bench.documents_bench import bench_p9
 
             results += bench_p9(repeats=1 if args.quick else 5)
+        if "P10" in wanted:
+            from tropa.bench.surge_bench import bench_p10
+
+            # Quick: a small surge with people three times as fast, to keep it short.
+            results += bench_p10(
+                applicants=args.surge_applicants or (200 if args.quick else 10_000),
+                seconds=60 * (args.surge_minutes or (0.5 if args.quick else 10)),
+                caseworkers=args.surge_caseworkers,
+                pace=0.3 if args.quick else 1.0,
+                settle=240.0 if args.quick else None,
+                database_url=args.database_url,
+                report_path=args.surge_report,
+                telegram_mode=args.surge_telegram,
+            )
         report(results, args.json)
     return 0 if all(r.verdict == "PASS" for r in results) else 1
