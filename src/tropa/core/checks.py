@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -49,13 +51,33 @@ def check_tropa_deploy(app_configs: Any = None, **kwargs: Any) -> list[Warning |
     return problems
 
 
+# The secrets that tropa.env.env_secret may read from a NAME_FILE path.
+SECRET_ENV_NAMES = (
+    "TROPA_SECRET_KEY",
+    "TROPA_AUDIT_KEY",
+    "TROPA_BLIND_INDEX_KEY",
+    "TROPA_FIELD_KEYS",
+)
+
+
+def _secret_files() -> list[Path]:
+    """The files the settings read secrets from: the secrets folder and, for a
+    deployment that mounts them elsewhere, every NAME_FILE in use."""
+    files: set[Path] = set()
+    secrets_dir = settings.SECRETS_DIR
+    if secrets_dir.is_dir():
+        files.update(path for path in secrets_dir.iterdir() if path.is_file())
+    for name in SECRET_ENV_NAMES:
+        path_text = os.environ.get(f"{name}_FILE")
+        if name not in os.environ and path_text and Path(path_text).is_file():
+            files.add(Path(path_text).resolve())
+    return sorted(files)
+
+
 def _secret_file_permissions() -> list[Warning | Error]:
     problems: list[Warning | Error] = []
-    secrets_dir = settings.SECRETS_DIR
-    if not secrets_dir.is_dir():
-        return problems
-    for path in sorted(secrets_dir.iterdir()):
-        if path.is_file() and path.stat().st_mode & 0o077:
+    for path in _secret_files():
+        if path.stat().st_mode & 0o077:
             problems.append(
                 Warning(
                     f"Secret file {path.name} is readable by other users.",
