@@ -268,9 +268,11 @@ def _echo(conversation: Conversation, inbound: flows.Inbound) -> str | None:
     typed, or the label of the button he pressed."""
     if conversation.channel not in TRANSCRIPT_CHANNELS or inbound.kind == "start":
         return None
+    # Cleaned as the engine cleans what it keeps: no bidi overrides on the page,
+    # and no lone surrogates, which cannot be stored as UTF-8 (S10).
     if inbound.choice:
-        return _pressed_label(conversation, inbound.choice) or inbound.choice
-    return inbound.text or None
+        return _pressed_label(conversation, inbound.choice) or flows.sanitise_text(inbound.choice)
+    return flows.sanitise_text(inbound.text) or None
 
 
 def _pressed_label(conversation: Conversation, value: str) -> str | None:
