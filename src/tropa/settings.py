@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from tropa.env import (
@@ -70,7 +71,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tropa.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tropa.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "tropa.core.csrf.TropaCsrfViewMiddleware",
@@ -120,8 +121,13 @@ def _database() -> dict[str, object]:
         "OPTIONS": {
             # WAL lets readers work while one writer commits; secure_delete
             # overwrites freed pages so deleted ciphertext does not linger.
+            # synchronous=FULL syncs the WAL at every commit: with NORMAL a
+            # power cut can undo commits, and a message already acknowledged to
+            # Telegram (webhook answered, getUpdates offset moved on) or shown
+            # as sent in the web chat would be lost for good. Intake batches
+            # messages per commit so the sync is paid once per batch.
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                 "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
             ),
             # Take the write lock at BEGIN so two writers queue instead of
@@ -199,6 +205,10 @@ VOLUNTEER_INVITE_HOURS = env_int("TROPA_VOLUNTEER_INVITE_HOURS", 72, minimum=1)
 # Crypto-shredding: days a closed case is kept, by outcome ("*" for the rest).
 RETENTION_DAYS = env_retention("TROPA_RETENTION_DAYS", {"*": 90, "suspected_infiltration": 365})
 
+# Shared by several machines (docs/deployment.md): Huey's queue and schedule, and
+# the Telegram flood limits all bot workers keep together. Empty on one machine.
+REDIS_URL = env_str("TROPA_REDIS_URL", "")
+
 # Huey runs periodic jobs (retention); SQLite storage next to the database by
 # default, Redis when TROPA_REDIS_URL is set.
 HUEY = (
@@ -216,6 +226,10 @@ HUEY = (
         "immediate": False,
     }
 )
+# Huey opens its SQLite file as Django starts: without the data folder every
+# command, `check` included, would die with "unable to open database file".
+if "filename" in HUEY and not DATA_DIR.is_dir():
+    raise ImproperlyConfigured(f"TROPA_DATA_DIR ({DATA_DIR}) is not a folder: create it (mode 700)")
 
 # Cookies and transport. Plain HTTP is possible only when asked for explicitly
 # (the loopback demo); then the __Host- prefix, which needs Secure, is dropped.
@@ -290,8 +304,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Django's request records name the route, not the path typed (tropa.core.quietlog).
+    "filters": {"request_details": {"()": "tropa.core.quietlog.RequestDetailsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_details"],
+        },
         "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": env_str("TROPA_LOG_LEVEL", "INFO")},
