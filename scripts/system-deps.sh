@@ -8,6 +8,9 @@ set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The scale-out test (make test-scaleout): Redis and nginx on loopback.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 # Optional for Tropa itself (MRZ reading falls back to typing), installed here
 # so that CI runs the OCR path too.
