@@ -158,7 +158,10 @@ LOGIN_REDIRECT_URL = "accounts:home"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_MINUTES = env_int("TROPA_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions slide: tropa.core.middleware.SessionMiddleware writes one that did not
+# change at most once a minute (Django's SESSION_SAVE_EVERY_REQUEST would write it
+# on every page view, a disk sync each).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Login throttling: more failures than this within a minute are refused.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -35,16 +36,17 @@ class SecurityHeadersMiddleware:
 
 
 SAVED_WHEN_CHANGED = "_tropa_session_saved_when_changed"
+# A session that did not change is written at most this often, so that it still
+# slides (SESSION_COOKIE_AGE is an idle timeout, now kept to within a minute)
+# while most page views cost no write and no disk sync.
+TOUCH_SECONDS = 60
+TOUCHED = "tropa.session.touched"
 
 
 def session_saved_when_changed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Mark a view whose session is written only when it changed.
-
-    Staff sessions slide with every request (SESSION_SAVE_EVERY_REQUEST), which
-    costs a write and a commit per page. An applicant's web chat session changes
-    with every message he sends (its rate-limit history), so there a page that
-    only shows the conversation needs no write at all.
-    """
+    """Mark a view whose session is written only when it changed, never just to
+    slide: an applicant's web chat session changes with every message he sends
+    (its rate-limit history), and a page that only shows the chat needs no write."""
 
     @wraps(view)
     def marked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -55,13 +57,18 @@ def session_saved_when_changed(view: Callable[..., HttpResponse]) -> Callable[..
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's, except for views marked with `session_saved_when_changed`."""
+    """Django's, with a session that did not change written at most once every
+    TOUCH_SECONDS (and never on views marked `session_saved_when_changed`)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         session = getattr(request, "session", None)
-        unchanged = session is not None and not session.modified and not session.is_empty()
-        if getattr(request, SAVED_WHEN_CHANGED, False) and unchanged:
-            if session is not None and session.accessed:
-                patch_vary_headers(response, ("Cookie",))
-            return response
-        return super().process_response(request, response)
+        if session is None or session.modified or session.is_empty():
+            return super().process_response(request, response)
+        if session.accessed:
+            patch_vary_headers(response, ("Cookie",))
+            now = int(time.time())
+            due = now - int(session.get(TOUCHED, 0)) >= TOUCH_SECONDS
+            if due and not getattr(request, SAVED_WHEN_CHANGED, False):
+                session[TOUCHED] = now  # modified: Django saves it and sets the cookie
+                return super().process_response(request, response)
+        return response
