@@ -30,15 +30,11 @@ from typing import Any
 
 import psycopg
 
+from tropa.bench.runner import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BOT_TOKEN = "123456:SCALEOUT-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, *, timeout: float = 30.0) -> None:

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import pytest
 
+from tropa.bench.runner import free_port
 from tropa.intake.channels.telegram.standin import StandIn
 
 pytestmark = pytest.mark.server
@@ -188,12 +189,6 @@ class Stack:
         return f"{totp(key):06d}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for_port(port: int, stack: Stack) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -214,7 +209,7 @@ def telegram() -> Iterator[StandIn]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, telegram: StandIn) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("quiet-logs")
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()

@@ -81,9 +81,16 @@ def _username_mac(username: str) -> str:
     return salted_hmac("tropa.login.username", username.strip().casefold()).hexdigest()
 
 
-def _recent_failures(username_mac: str) -> int:
-    since = timezone.now() - timedelta(minutes=1)
-    return LoginFailure.objects.filter(username_mac=username_mac, at__gte=since).count()
+def failures_recent(key: str, *, within: timedelta) -> int:
+    """Failed attempts under this keyed name (never the name itself) lately."""
+    since = timezone.now() - within
+    return LoginFailure.objects.filter(username_mac=key, at__gte=since).count()
+
+
+def failure_record(key: str) -> None:
+    """One more failed attempt under this keyed name; rows past an hour are dropped."""
+    LoginFailure.objects.create(username_mac=key, at=timezone.now())
+    LoginFailure.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
 
 
 def login_check_password(*, username: str, password: str) -> PasswordCheck:
@@ -91,7 +98,7 @@ def login_check_password(*, username: str, password: str) -> PasswordCheck:
     mac = _username_mac(username)
     staff = Staff.objects.filter(username=username).first()
     actor = staff.pk if staff else None
-    if _recent_failures(mac) >= settings.LOGIN_FAILURES_PER_MINUTE:
+    if failures_recent(mac, within=timedelta(minutes=1)) >= settings.LOGIN_FAILURES_PER_MINUTE:
         audit_record(action=Action.LOGIN_THROTTLED, actor_id=actor)
         return PasswordCheck(PasswordOutcome.THROTTLED)
     if staff is None:
@@ -106,8 +113,7 @@ def login_check_password(*, username: str, password: str) -> PasswordCheck:
 
 
 def _password_failed(mac: str, actor: int | None) -> PasswordCheck:
-    LoginFailure.objects.create(username_mac=mac, at=timezone.now())
-    LoginFailure.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
+    failure_record(mac)
     audit_record(action=Action.LOGIN_FAILED, actor_id=actor)
     return PasswordCheck(PasswordOutcome.WRONG)
 

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from tropa.bench.runner import Result, verdict
+from tropa.bench.runner import Result, free_port, verdict
 
 WORKERS = 2
 TARGET_RPS = 300.0
@@ -68,12 +68,6 @@ def bare_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
 # ------------------------------------------------------------------- servers
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _server_env() -> dict[str, str]:
     """The bench's own environment (data dir, database, secrets), served over plain
     HTTP on loopback as the demo is: no Secure cookies, no redirect to HTTPS."""
@@ -93,7 +87,7 @@ def _gunicorn(app: str, log: IO[bytes]) -> Iterator[str]:
     """Serve `app` on a free loopback port; yields its base URL."""
     from tropa.core.management.commands.serve import gunicorn_command
 
-    port = _free_port()
+    port = free_port()
     command = gunicorn_command(bind=f"127.0.0.1:{port}", workers=WORKERS, app=app)
     process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         command, env=_server_env(), stdout=log, stderr=log, start_new_session=True

@@ -6,11 +6,15 @@ import asyncio
 import itertools
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
 from tropa.bench.runner import Result, verdict
 from tropa.intake import flows
+
+if TYPE_CHECKING:
+    from tropa.intake.models import Conversation
 
 BENCH_TOKEN = "123456:" + "BENCH"  # the stand-in accepts any well-formed token
 BENCH_CHATS = 900_000
@@ -81,13 +85,9 @@ def _drive(chats: int, messages_per_chat: int, *, batched: bool) -> tuple[int, f
     return sent, spent
 
 
-def _buttons_shown(conversation: object) -> list[list[str]]:
+def _buttons_shown(conversation: Conversation | None) -> list[list[str]]:
     """What the applicant's phone shows next (read outside the measured time)."""
-    from tropa.intake.models import Conversation
-
-    if not isinstance(conversation, Conversation):
-        return []
-    head = conversation.outbox.order_by("-created_at", "-id").first()
+    head = conversation.outbox.order_by("-created_at", "-id").first() if conversation else None
     return list(head.buttons or []) if head else []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -37,6 +38,13 @@ def rate(operation: Callable[[], object], *, seconds: float, repeats: int) -> fl
                 break
         rates.append(count / (now - start))
     return statistics.median(rates)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for a server the benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def verdict(passed: bool) -> str:

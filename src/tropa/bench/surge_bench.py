@@ -44,7 +44,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tropa.bench.runner import Result, verdict
+from tropa.bench.runner import Result, free_port, verdict
 
 T = TypeVar("T")
 BOT_TOKEN = "123456:SURGE-bench"  # noqa: S105  (the stand-in takes any token)
@@ -841,12 +840,6 @@ async def monitor(run: Run, until: asyncio.Event, console: Any) -> None:
 # ------------------------------------------------------------------ processes
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _child_env(standin_url: str, ceiling: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -1370,7 +1363,7 @@ def simulate(config: SurgeConfig, data_dir: Path) -> dict[str, Any]:
     standin = SurgeStandIn(hub.on_message).server
     standin.start()
     standin.enforce_limits(global_per_second=config.ceiling, per_chat_per_second=1, allowance=0.05)
-    port = _free_port()
+    port = free_port()
     env = _child_env(standin.url, config.ceiling)
     from tropa.core.management.commands.serve import gunicorn_command
 

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.utils import timezone
 
-from tropa.accounts.models import LoginFailure
+from tropa.accounts.services import failure_record, failures_recent
 from tropa.intake import flows
 from tropa.intake.models import Conversation, Delivery
 from tropa.intake.services import (
@@ -139,8 +139,7 @@ def conversation_return(*, codename: str, passphrase: str) -> Conversation | Non
         return None
     # The staff login's failure table; the kind keeps the keys apart from usernames'.
     key = vault.blind_index(name, kind="webchat-return")
-    since = timezone.now() - RETURN_WINDOW
-    if LoginFailure.objects.filter(username_mac=key, at__gte=since).count() >= RETURN_ATTEMPTS:
+    if failures_recent(key, within=RETURN_WINDOW) >= RETURN_ATTEMPTS:
         return None
     conversation = (
         Conversation.objects.filter(channel=CHANNEL, case__codename__iexact=name)
@@ -149,8 +148,7 @@ def conversation_return(*, codename: str, passphrase: str) -> Conversation | Non
     )
     if conversation is not None and _passphrase_matches(conversation, phrase):
         return conversation
-    LoginFailure.objects.create(username_mac=key, at=timezone.now())
-    LoginFailure.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
+    failure_record(key)
     return None
 
 
